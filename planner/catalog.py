@@ -1,0 +1,115 @@
+"""Model and GPU catalogs: data files shipped in the package (planner/data).
+
+Figures live in the YAML files with a source per entry; this module only
+loads them into typed records.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from planner.units import MiB
+
+
+def _load(name: str) -> dict[str, Any]:
+    text = resources.files("planner").joinpath("data", name).read_text(encoding="utf-8")
+    return yaml.safe_load(text)
+
+
+@cache
+def model_presets() -> dict[str, dict[str, Any]]:
+    """Preset name -> the `model:` mapping it stands for."""
+    return dict(_load("models.yaml")["models"])
+
+
+@dataclass(frozen=True)
+class MfuDefaults:
+    low: float
+    expected: float
+    high: float
+
+
+@dataclass(frozen=True)
+class Gpu:
+    key: str
+    name: str
+    vendor: str
+    memory_bytes: int  # what the device offers (driver-reported where known)
+    memory_gb_marketed: float
+    dense_tflops: dict[str, float | None]
+    memory_bandwidth_gb_s: float
+    intra_node_gb_s: float  # unidirectional, per GPU
+    nvlink_domain_gpus: int
+    inter_node_gb_s: float  # unidirectional, per GPU
+    pcie_gb_s: float
+    gpus_per_node: int
+    default_mfu: MfuDefaults
+    price_per_gpu_hour: float | None
+    price_note: str
+    purchase_price_usd: float | None
+    sources: tuple[str, ...]
+    notes: str = ""
+
+    def peak_flops(self, dtype: str) -> float | None:
+        """Dense peak FLOP/s for a compute dtype, or None if unsupported."""
+        tf = self.dense_tflops.get(dtype)
+        return None if tf is None else float(tf) * 1e12
+
+    @property
+    def supports_bf16(self) -> bool:
+        return self.dense_tflops.get("bf16") is not None
+
+    @property
+    def supports_fp8(self) -> bool:
+        return self.dense_tflops.get("fp8") is not None
+
+
+def _gpu_from_entry(key: str, e: dict[str, Any]) -> Gpu:
+    price = e.get("price_per_gpu_hour") or {}
+    purchase = e.get("purchase_price_usd") or {}
+    note = ""
+    if price:
+        note = (
+            f"indicative: {price.get('provider', '?')}, {price.get('date', 'date unknown')}"
+            f" ({price.get('source', 'no source')})"
+        )
+    return Gpu(
+        key=key,
+        name=e["name"],
+        vendor=e["vendor"],
+        memory_bytes=int(e["memory_bytes"]),
+        memory_gb_marketed=float(e["memory_gb_marketed"]),
+        dense_tflops=dict(e["dense_tflops"]),
+        memory_bandwidth_gb_s=float(e["memory_bandwidth_gb_s"]),
+        intra_node_gb_s=float(e["intra_node"]["gb_s"]),
+        nvlink_domain_gpus=int(e["intra_node"].get("nvlink_domain_gpus", 1)),
+        inter_node_gb_s=float(e["inter_node_gb_s"]),
+        pcie_gb_s=float(e["pcie_gb_s"]),
+        gpus_per_node=int(e["gpus_per_node"]),
+        default_mfu=MfuDefaults(**e["default_mfu"]),
+        price_per_gpu_hour=float(price["usd"]) if price else None,
+        price_note=note,
+        purchase_price_usd=float(purchase["usd"]) if purchase else None,
+        sources=tuple(e.get("sources", ())),
+        notes=str(e.get("notes", "")),
+    )
+
+
+@cache
+def gpu_catalog() -> dict[str, Gpu]:
+    data = _load("gpus.yaml")
+    return {k: _gpu_from_entry(k, e) for k, e in data["gpus"].items()}
+
+
+@cache
+def gpu_sources() -> dict[str, dict[str, Any]]:
+    return dict(_load("gpus.yaml").get("sources", {}))
+
+
+def gib_to_bytes(gib: float) -> int:
+    return int(round(gib * 1024 * MiB))

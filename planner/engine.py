@@ -1,0 +1,260 @@
+"""Evaluate the estimation rules for a spec: ``estimate(spec) -> Estimate``.
+
+Pure functions of the spec; no I/O. The plan (planner/plan) and the reports
+build on the returned records.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from planner.catalog import gib_to_bytes
+from planner.estimate.activations import Activations, Saved
+from planner.estimate.compute import Flops, TimeCost, time_and_cost, training_flops
+from planner.estimate.inference import InferenceMemory, inference_memory
+from planner.estimate.memory import (
+    PreciseMemory,
+    SimplifiedMemory,
+    activation_inputs,
+    precise_memory,
+    simplified_memory,
+)
+from planner.estimate.params import ParameterCounts, count_parameters
+from planner.estimate.states import CONVENTIONS, PrecisionConvention, convention, model_states
+from planner.spec.model import Spec
+
+SEED_STRATEGIES = ("fp32", "fp16-mixed", "bf16-mixed", "fp8-mixed")
+
+
+@dataclass(frozen=True)
+class StrategyRow:
+    """Bytes per parameter of one precision strategy under the spec's optimizer."""
+
+    precision: str
+    master_weights: float
+    weights: float
+    gradients: float
+    optimizer_states: float
+    source: str
+
+    @property
+    def total(self) -> float:
+        return self.master_weights + self.weights + self.gradients + self.optimizer_states
+
+
+@dataclass(frozen=True)
+class TrainingEstimate:
+    conv: PrecisionConvention
+    simplified: SimplifiedMemory
+    precise: PreciseMemory
+    flops: Flops
+    tokens: int
+    time: dict[str, TimeCost]  # low / expected / high (low = slow end: low MFU)
+    strategies: tuple[StrategyRow, ...]
+
+
+@dataclass(frozen=True)
+class InferenceEstimate:
+    memory: InferenceMemory
+    runtime_overhead: int
+
+    @property
+    def total(self) -> int:
+        return self.memory.total_before_overhead + self.runtime_overhead
+
+
+@dataclass(frozen=True)
+class Estimate:
+    spec: Spec
+    counts: ParameterCounts
+    training: TrainingEstimate | None
+    inference: InferenceEstimate | None
+
+
+def precision_strategies(spec: Spec, counts: ParameterCounts) -> tuple[StrategyRow, ...]:
+    t = spec.training
+    assert t is not None
+    rows = []
+    for name in SEED_STRATEGIES:
+        conv = convention(name, None)
+        st = model_states(conv, t.optimizer, counts.total, counts.tensors)
+        p = counts.total
+        rows.append(
+            StrategyRow(
+                name, st.master_weights / p, st.weights / p, st.gradients / p,
+                st.optimizer_states / p, conv.source,
+            )
+        )
+    return tuple(rows)
+
+
+def peak_for(spec: Spec, conv: PrecisionConvention) -> float:
+    """Dense peak FLOP/s of the first candidate GPU for the compute dtype;
+    falls back to fp16, then fp32, where the GPU lacks the format (V100 has
+    no bf16: the plan recommends fp16-mixed there)."""
+    gpu = spec.cluster.gpu
+    for dtype in (conv.compute_dtype, "fp16", "fp32"):
+        peak = gpu.peak_flops(dtype)
+        if peak:
+            return peak
+    raise ValueError(f"GPU {gpu.key} has no dense TFLOP/s figure")
+
+
+def _training(spec: Spec, counts: ParameterCounts) -> TrainingEstimate:
+    t = spec.training
+    assert t is not None
+    a = spec.model
+    conv = convention(t.precision, t.gradient_precision)
+    x = activation_inputs(a, t, conv)
+    precise = precise_memory(x, conv, t.optimizer, counts, spec.assumptions)
+    simple = simplified_memory(
+        counts.total, t.micro_batch_size, t.sequence_length, a.hidden_size, a.num_layers
+    )
+    flops = training_flops(a, counts, t.sequence_length, t.recompute)
+    c = spec.cluster
+    peak = peak_for(spec, conv)
+    hw = flops.hardware_total(t.tokens)
+    time = {
+        "low": time_and_cost(hw, c.max_gpus, peak, c.mfu.high, c.price_per_gpu_hour),
+        "expected": time_and_cost(hw, c.max_gpus, peak, c.mfu.expected, c.price_per_gpu_hour),
+        "high": time_and_cost(hw, c.max_gpus, peak, c.mfu.low, c.price_per_gpu_hour),
+    }
+    return TrainingEstimate(
+        conv, simple, precise, flops, t.tokens, time, precision_strategies(spec, counts)
+    )
+
+
+def estimate(spec: Spec) -> Estimate:
+    counts = count_parameters(spec.model)
+    training = _training(spec, counts) if spec.training else None
+    inference = None
+    if spec.inference is not None:
+        mem = inference_memory(spec.model, counts, spec.inference)
+        allocated = mem.total_before_overhead
+        overhead = gib_to_bytes(spec.assumptions.cuda_context_gib) + round(
+            allocated * spec.assumptions.allocator_fragmentation
+        )
+        inference = InferenceEstimate(mem, overhead)
+    return Estimate(spec, counts, training, inference)
+
+
+# ---------------------------------------------------------------- JSON
+
+
+def _saved(items: tuple[Saved, ...]) -> list[dict[str, Any]]:
+    return [{"name": s.name, "bytes": s.bytes, "why": s.why} for s in items]
+
+
+def _acts(a: Activations) -> dict[str, Any]:
+    return {
+        "per_layer": _saved(a.per_layer),
+        "per_layer_without_recompute": a.full_layer_bytes,
+        "non_layer": _saved(a.non_layer),
+        "non_layer_bytes": a.non_layer_bytes,
+        "layers": a.num_layers,
+    }
+
+
+def _time(tc: TimeCost) -> dict[str, Any]:
+    return {
+        "gpus": tc.gpus,
+        "mfu": tc.mfu,
+        "peak_tflops_per_gpu": tc.peak_flops_per_gpu / 1e12,
+        "seconds": tc.seconds,
+        "days": tc.seconds / 86400,
+        "gpu_hours": tc.gpu_hours,
+        "usd": tc.usd,
+    }
+
+
+def to_dict(e: Estimate) -> dict[str, Any]:
+    """The JSON document of `planner estimate --format json` (keys are stable)."""
+    s, c, a = e.spec, e.counts, e.spec.model
+    out: dict[str, Any] = {
+        "spec": {"name": s.name, "title": s.title, "source": s.source},
+        "units": {"memory": "bytes", "compute": "FLOPs", "time": "seconds", "cost": "USD"},
+        "model": {
+            "name": a.name,
+            "architecture": a.family,
+            "parameters": c.total,
+            "active_parameters": c.active,
+            "embedding_parameters": c.embedding,
+            "lm_head_parameters": c.lm_head,
+            "parameters_per_layer": c.per_layer,
+            "layers": a.num_layers,
+            "hidden_size": a.hidden_size,
+            "published_parameters": a.published_parameters,
+            "given_by_count": a.by_count_only,
+        },
+    }
+    if e.training is not None:
+        t, p = e.training, e.training.precise
+        out["memory"] = {
+            "simplified": {
+                "weights": t.simplified.weights,
+                "gradients": t.simplified.gradients,
+                "optimizer_states": t.simplified.optimizer_states,
+                "activations": t.simplified.activations,
+                "total": t.simplified.total,
+            },
+            "precise": {
+                "master_weights": p.states.master_weights,
+                "weights": p.states.weights,
+                "gradients": p.states.gradients,
+                "optimizer_states": p.states.optimizer_states,
+                "activations": p.activations.total,
+                "activations_per_layer": p.activations.per_layer_bytes,
+                "temporary": p.temporary,
+                "runtime_overhead": p.runtime_overhead,
+                "total": p.total,
+                "activation_detail": _acts(p.activations),
+                "temporary_detail": [vars(i) for i in p.temporary_items],
+                "overhead_detail": [vars(i) for i in p.overhead_items],
+            },
+            "precision": t.conv.name,
+        }
+        out["precision_strategies"] = [
+            {
+                "precision": r.precision,
+                "bytes_per_parameter": {
+                    "master_weights": r.master_weights,
+                    "weights": r.weights,
+                    "gradients": r.gradients,
+                    "optimizer_states": r.optimizer_states,
+                    "total": r.total,
+                },
+                "model_states_bytes": round(r.total * c.total),
+                "source": r.source,
+            }
+            for r in t.strategies
+        ]
+        out["compute"] = {
+            "flops_per_token": t.flops.model_per_token,
+            "hardware_flops_per_token": t.flops.hardware_per_token,
+            "attention_flops_per_token": 3 * t.flops.attention_forward_per_token,
+            "tokens": t.tokens,
+            "total_flops": t.flops.total(t.tokens),
+            "hardware_total_flops": t.flops.hardware_total(t.tokens),
+            "gpu": s.cluster.gpu.key,
+            "time": {k: _time(v) for k, v in t.time.items()},
+            "price_per_gpu_hour": s.cluster.price_per_gpu_hour,
+            "price_source": s.cluster.price_source,
+            "mfu_source": s.cluster.mfu_source,
+        }
+    if e.inference is not None:
+        m = e.inference.memory
+        out["inference"] = {
+            "weights": m.weights,
+            "kv_cache": m.kv_cache,
+            "kv_cache_per_token": m.kv_cache_per_token,
+            "cached_tokens_per_sequence": m.cached_tokens,
+            "activations": m.activations,
+            "runtime_overhead": e.inference.runtime_overhead,
+            "total": e.inference.total,
+            "weight_precision": s.inference.weight_precision if s.inference else None,
+        }
+    return out
+
+
+__all__ = ["CONVENTIONS", "Estimate", "estimate", "to_dict"]

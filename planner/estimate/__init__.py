@@ -1,0 +1,1 @@
+"""Estimation rules: parameters, memory per component, FLOPs, time and cost."""

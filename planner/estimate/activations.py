@@ -1,0 +1,225 @@
+"""Activation memory: the tensors each operation saves for backward.
+
+``activations`` means the bytes kept alive for backward at the end of one
+micro-batch's forward pass: what PyTorch's ``saved_tensors_hooks`` would see,
+deduplicated by storage, parameters excluded. Each saved tensor is listed
+with the operation that saves it, so a report can show where the bytes go.
+
+Profiles (``training.implementation``):
+
+* ``megatron``: Korthikanti et al. 2022, "Reducing Activation Recomputation
+  in Large Transformer Models", s4.1: fused kernels, 16-bit storage, 1-byte
+  dropout masks. For a GPT layer this gives exactly s*b*h*(34 + 5*a*s/h)
+  bytes (eager attention with dropout). Llama-style layers are derived the
+  same way: RMSNorm saves its input like LayerNorm; Q and K are saved after
+  rotary embedding (the rotation's backward needs only cos/sin); the fused
+  SwiGLU kernel (megatron/core/fusions/fused_bias_swiglu.py) saves its
+  input, gate and up (2 x s*b*i), and the down projection saves its input.
+* ``hf-transformers``: what Hugging Face's PyTorch modules save, as traced by
+  ``planner measure`` (see planner/estimate/hf_profile.py and
+  docs/accuracy.md).
+
+Symbols: s sequence, b micro-batch, h hidden, a heads, i MLP width,
+kv = key/value width (GQA), V vocabulary, k active experts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from planner.architecture import Architecture
+
+
+@dataclass(frozen=True)
+class Saved:
+    """One saved tensor: the operation that keeps it, and its size."""
+
+    name: str
+    numel: int
+    itemsize: int
+    why: str = ""
+    core_attention: bool = False  # dropped by selective recompute
+
+    @property
+    def bytes(self) -> int:
+        return self.numel * self.itemsize
+
+
+@dataclass(frozen=True)
+class ActivationInputs:
+    arch: Architecture
+    seq: int
+    micro_batch: int
+    act_bytes: int  # 2 for 16-bit activations, 4 for fp32
+    attention: str  # "flash" | "eager"
+    dropout: float
+    recompute: str  # "none" | "selective" | "full"
+    implementation: str = "megatron"
+    extra: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def tokens(self) -> int:
+        return self.seq * self.micro_batch
+
+
+def megatron_layer(x: ActivationInputs) -> list[Saved]:
+    """Saved tensors of one transformer layer, Korthikanti et al. 2022 s4.1."""
+    a, sb, e = x.arch, x.tokens, x.act_bytes
+    h, q, kv, i = a.hidden_size, a.q_dim, a.kv_dim, a.intermediate_size
+    heads, s, b = a.num_attention_heads, x.seq, x.micro_batch
+    drop = x.dropout > 0
+    out = [
+        Saved("attn_norm.input", sb * h, e, "norm saves its input (2sbh)"),
+        Saved("qkv_proj.input", sb * h, e, "shared input of the Q, K, V projections (2sbh)"),
+        Saved("q", sb * q, e, "QK^T needs Q (2sbh)"),
+        Saved("k", sb * kv, e, "QK^T needs K (2sbh; kv-sized under GQA)"),
+        Saved("v", sb * kv, e, "attention over V needs V (2sbh; kv-sized under GQA)"),
+    ]
+    if x.attention == "eager":
+        scores = b * heads * s * s
+        out.append(Saved("softmax.output", scores, e, "softmax output (2as^2b)", True))
+        if drop:
+            out.append(Saved("attn_dropout.mask", scores, 1, "dropout mask (as^2b)", True))
+            out.append(Saved("attn_dropout.output", scores, e, "dropout output (2as^2b)", True))
+    else:
+        out.append(
+            Saved("flash.logsumexp", b * heads * s, 4, "fused attention keeps fp32 row statistics")
+        )
+    out.append(Saved("o_proj.input", sb * q, e, "output projection input (2sbh)"))
+    if drop:
+        out.append(Saved("attn_residual_dropout.mask", sb * h, 1, "dropout mask (sbh)"))
+    out += _megatron_mlp(x)
+    return out
+
+
+def _megatron_mlp(x: ActivationInputs) -> list[Saved]:
+    a, sb, e = x.arch, x.tokens, x.act_bytes
+    h, i = a.hidden_size, a.intermediate_size
+    out = [Saved("mlp_norm.input", sb * h, e, "norm saves its input (2sbh)")]
+    k = a.num_experts_per_tok if a.is_moe else 1
+    if a.is_moe:
+        out.append(Saved("router.input", sb * h, e, "router and expert dispatch input (2sbh)"))
+        out.append(
+            Saved("router.probs", sb * a.num_local_experts, 4, "fp32 router softmax (4sbE)")
+        )
+        out.append(Saved("experts.input", k * sb * h, e, "tokens permuted to k experts (2ksbh)"))
+        out.append(Saved("experts.output", k * sb * h, e, "expert outputs for the weighted sum"))
+    else:
+        out.append(Saved("fc1.input", sb * h, e, "first MLP projection input (2sbh)"))
+    if a.gated_mlp:
+        out.append(Saved("swiglu.input", 2 * k * sb * i, e, "fused SwiGLU saves gate and up (4sbi)"))
+    else:
+        out.append(Saved("gelu.input", k * sb * i, e, "GeLU input (2sbi = 8sbh for i = 4h)"))
+    out.append(Saved("fc2.input", k * sb * i, e, "second MLP projection input (2sbi)"))
+    if x.dropout > 0:
+        out.append(Saved("mlp_dropout.mask", sb * h, 1, "dropout mask (sbh)"))
+    return out
+
+
+def megatron_non_layer(x: ActivationInputs) -> list[Saved]:
+    """Embedding and output layer, Korthikanti et al. 2022 s4.3: the final
+    norm and LM-head inputs (2sbh each) and fp32 logits for the loss (4sbV)."""
+    a, sb, e = x.arch, x.tokens, x.act_bytes
+    out = [Saved("embedding.indices", sb, 8, "int64 token ids for the embedding backward")]
+    if x.dropout > 0:
+        out.append(Saved("embedding_dropout.mask", sb * a.hidden_size, 1, "dropout mask (sbh)"))
+    out += [
+        Saved("final_norm.input", sb * a.hidden_size, e, "norm saves its input (2sbh)"),
+        Saved("lm_head.input", sb * a.hidden_size, e, "LM-head input (2sbh)"),
+        Saved("loss.softmax", sb * a.vocab_size, 4, "cross-entropy keeps fp32 softmax (4sbV)"),
+    ]
+    return out
+
+
+def layer_saved(x: ActivationInputs) -> list[Saved]:
+    """One layer's saved tensors without recomputation, for the profile."""
+    if x.implementation == "hf-transformers":
+        from planner.estimate.hf_profile import hf_layer
+
+        return hf_layer(x)
+    return megatron_layer(x)
+
+
+def non_layer_saved(x: ActivationInputs) -> list[Saved]:
+    if x.implementation == "hf-transformers":
+        from planner.estimate.hf_profile import hf_non_layer
+
+        return hf_non_layer(x)
+    return megatron_non_layer(x)
+
+
+@dataclass(frozen=True)
+class Activations:
+    """Activation memory of one micro-batch on one model replica."""
+
+    per_layer: tuple[Saved, ...]  # what one layer keeps under the recompute mode
+    full_layer: tuple[Saved, ...]  # what one layer keeps without recompute
+    non_layer: tuple[Saved, ...]
+    num_layers: int
+    recompute: str
+
+    @property
+    def per_layer_bytes(self) -> int:
+        return sum(t.bytes for t in self.per_layer)
+
+    @property
+    def full_layer_bytes(self) -> int:
+        return sum(t.bytes for t in self.full_layer)
+
+    @property
+    def non_layer_bytes(self) -> int:
+        return sum(t.bytes for t in self.non_layer)
+
+    @property
+    def total(self) -> int:
+        return self.num_layers * self.per_layer_bytes + self.non_layer_bytes
+
+    @property
+    def recompute_working_set(self) -> int:
+        """Extra bytes while a layer is recomputed in backward: its full set
+        of saved tensors (only under full recompute)."""
+        return self.full_layer_bytes if self.recompute == "full" else 0
+
+
+def activations(x: ActivationInputs) -> Activations:
+    """Apply the recompute mode (Korthikanti et al. 2022 s5):
+
+    * none: every saved tensor of every layer;
+    * selective: the attention core (scores, softmax, dropout over s x s) is
+      recomputed, so those tensors are dropped;
+    * full: only each layer's input (2sbh) is kept; in backward one layer at
+      a time is recomputed (``recompute_working_set``).
+    """
+    full = layer_saved(x)
+    if x.recompute == "none":
+        kept = full
+    elif x.recompute == "selective":
+        kept = [t for t in full if not t.core_attention]
+    else:
+        kept = [
+            Saved(
+                "checkpoint.layer_input",
+                x.tokens * x.arch.hidden_size,
+                x.act_bytes,
+                "full recompute keeps only the layer input (2sbh)",
+            )
+        ]
+    return Activations(
+        per_layer=tuple(kept),
+        full_layer=tuple(full),
+        non_layer=tuple(non_layer_saved(x)),
+        num_layers=x.arch.num_layers,
+        recompute=x.recompute,
+    )
+
+
+def korthikanti_layer_bytes(s: int, b: int, h: int, a: int) -> int:
+    """Closed form of Korthikanti et al. 2022 eq. (1): s*b*h*(34 + 5*a*s/h),
+    16-bit, eager attention with dropout, no recompute. For checks."""
+    return s * b * h * 34 + 5 * a * s * s * b
+
+
+def seed_activation_bytes(b: int, s: int, h: int, layers: int) -> int:
+    """The seed document's activation formula: batch x seq x hidden x 2 bytes
+    x layers (one 16-bit hidden state per layer)."""
+    return b * s * h * 2 * layers

@@ -1,0 +1,66 @@
+"""Training FLOPs, time and cost at an assumed MFU.
+
+Model FLOPs per token (PaLM convention, Chowdhery et al. 2022, App. B):
+forward = 2 x (weights in matmuls a token passes through, incl. the LM head)
++ 4 x layers x s x (heads x head_dim) for QK^T and attention over V (the
+full s x s count, as MFU conventions use); training = 3 x forward
+(backward = 2 x forward; Kaplan et al. 2020 s2.1 "C = 6N" plus attention).
+Hardware FLOPs add what recomputation repeats: the attention core's forward
+(selective) or a whole forward (full, "8ND"; Narayanan et al. 2021 eq. 3
+counts 4 forward passes).
+
+Time = hardware FLOPs / (GPUs x dense peak x MFU), with MFU the assumed
+fraction of peak the kernels sustain (a documented, overridable assumption
+per GPU; see planner/data/gpus.yaml).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from planner.architecture import Architecture
+from planner.estimate.params import ParameterCounts
+
+
+@dataclass(frozen=True)
+class Flops:
+    forward_per_token: float
+    attention_forward_per_token: float
+    model_per_token: float  # 3 x forward (MFU numerator)
+    hardware_per_token: float  # incl. recomputation
+
+    def total(self, tokens: float) -> float:
+        return self.model_per_token * tokens
+
+    def hardware_total(self, tokens: float) -> float:
+        return self.hardware_per_token * tokens
+
+
+def attention_span(a: Architecture, seq: int) -> int:
+    return min(seq, a.sliding_window) if a.sliding_window else seq
+
+
+def training_flops(a: Architecture, counts: ParameterCounts, seq: int, recompute: str) -> Flops:
+    attn = 4.0 * a.num_layers * attention_span(a, seq) * a.q_dim
+    fwd = 2.0 * counts.matmul_per_token + attn
+    model = 3.0 * fwd
+    extra = {"none": 0.0, "selective": attn, "full": fwd}[recompute]
+    return Flops(fwd, attn, model, model + extra)
+
+
+@dataclass(frozen=True)
+class TimeCost:
+    gpus: int
+    peak_flops_per_gpu: float
+    mfu: float
+    seconds: float
+    gpu_hours: float
+    usd: float | None
+
+
+def time_and_cost(
+    hardware_flops: float, gpus: int, peak: float, mfu: float, price: float | None
+) -> TimeCost:
+    seconds = hardware_flops / (gpus * peak * mfu)
+    gpu_hours = gpus * seconds / 3600.0
+    return TimeCost(gpus, peak, mfu, seconds, gpu_hours, None if price is None else gpu_hours * price)

@@ -1,0 +1,87 @@
+"""Inference memory: weights at the serving precision, KV cache, working
+activations and runtime overhead.
+
+* Weights: linear-layer weights take the chosen precision; embeddings, the
+  LM head and norms stay 16-bit (how GPTQ/AWQ checkpoints and bitsandbytes
+  leave them). int8: 1 byte plus one fp32 scale per output row
+  (bitsandbytes LLM.int8, Dettmers et al. 2022, ``Int8Params.SCB``). int4:
+  0.5 byte plus, per group of ``group_size`` weights, an fp16 scale and a
+  4-bit zero point (GPTQ/AWQ packing: qweight, qzeros, scales), i.e.
+  0.5 + 2.5/g bytes. fp8: 1 byte plus one fp32 scale per tensor.
+* KV cache: 2 (K and V) x layers x kv_heads x head_dim x bytes x batch x
+  tokens (Pope et al. 2022, "Efficiently Scaling Transformer Inference",
+  s2); tokens capped at the sliding window where the model has one.
+* Working activations (ASSUMPTION, documented): the prefill of one layer at
+  a time dominates: residual + normed hidden states (2h), the attention
+  projections (q + 2kv + q) or the MLP's gate, up and product (3i), in
+  16 bits, for every prompt token of the batch, plus fp32 logits of the last
+  position.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from planner.architecture import Architecture
+from planner.estimate.params import ParameterCounts
+from planner.estimate.states import DTYPE_BYTES
+from planner.spec.schema import InferenceSection
+
+WEIGHT_BYTES = {"fp32": 4.0, "fp16": 2.0, "bf16": 2.0, "fp8": 1.0, "int8": 1.0, "int4": 0.5}
+
+
+@dataclass(frozen=True)
+class InferenceMemory:
+    weights: int
+    kv_cache: int
+    activations: int
+    kv_cache_per_token: int  # bytes per token of one sequence
+    cached_tokens: int  # per sequence
+
+    @property
+    def total_before_overhead(self) -> int:
+        return self.weights + self.kv_cache + self.activations
+
+
+def weight_bytes(counts: ParameterCounts, precision: str, group_size: int) -> int:
+    linear = sum(t.numel for t in counts.tensors if t.kind == "linear")
+    shaped = sum(t.numel for t in counts.tensors)
+    if shaped != counts.total and shaped:
+        linear = round(linear * counts.total / shaped)  # model given by count
+    rest = counts.total - linear
+    if precision in ("fp32", "fp16", "bf16"):
+        return int(WEIGHT_BYTES[precision] * counts.total)
+    rows = sum(t.shape[0] * t.count for t in counts.tensors if t.kind == "linear")
+    if precision == "int8":
+        q = linear + 4 * rows
+    elif precision == "int4":
+        groups = -(-linear // group_size)
+        q = linear // 2 + groups * 2 + -(-groups // 2)  # packed nibbles, fp16 scales, 4-bit zeros
+    else:  # fp8
+        tensors = sum(t.count for t in counts.tensors if t.kind == "linear")
+        q = linear + 4 * tensors
+    return int(q + 2 * rest)
+
+
+def kv_cache_per_token(a: Architecture, kv_precision: str) -> int:
+    return 2 * a.num_layers * a.num_key_value_heads * a.head_dim * DTYPE_BYTES[kv_precision]
+
+
+def inference_memory(a: Architecture, counts: ParameterCounts, w: InferenceSection) -> InferenceMemory:
+    tokens = w.prompt_tokens + w.generated_tokens
+    if a.sliding_window:
+        tokens = min(tokens, a.sliding_window)
+    per_token = kv_cache_per_token(a, w.kv_cache_precision)
+    kv = per_token * w.batch_size * tokens
+    sb = w.batch_size * w.prompt_tokens
+    h, q, kvd, i = a.hidden_size, a.q_dim, a.kv_dim, a.intermediate_size
+    k = a.num_experts_per_tok if a.is_moe else 1
+    layer_peak = max(q + 2 * kvd + q, 3 * i * k)
+    act = sb * (2 * h + layer_peak) * 2 + w.batch_size * a.vocab_size * 4
+    return InferenceMemory(
+        weights=weight_bytes(counts, w.weight_precision, w.group_size),
+        kv_cache=kv,
+        activations=act,
+        kv_cache_per_token=per_token,
+        cached_tokens=tokens,
+    )

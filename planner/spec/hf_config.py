@@ -1,0 +1,107 @@
+"""Import a Hugging Face ``config.json`` from disk (no network).
+
+Maps the config's fields onto the spec's model fields. Families known to
+follow the llama block (RMSNorm, gated MLP, rotary) are read with HF's
+defaults for that ``model_type``; GPT-2 uses its own names (n_embd, ...).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# model_type -> (family, defaults that differ from LlamaConfig's).
+# Sources: the HF configuration_*.py of each model type.
+_LLAMA_LIKE: dict[str, dict[str, Any]] = {
+    "llama": {},
+    "mistral": {},
+    "qwen2": {"attention_bias": True, "attention_out_bias": False},  # q/k/v bias, o none
+    "qwen3": {},
+    "gemma": {"tie_word_embeddings": True},
+    "gemma2": {"tie_word_embeddings": True},
+    "phi3": {},
+    "olmo": {},
+    "granite": {"tie_word_embeddings": True},
+    "internlm2": {},
+    "yi": {},
+    "deepseek": {},
+}
+_MOE = {"mixtral": {}, "qwen2_moe": {}, "olmoe": {}}
+
+
+def fields_from_hf_config(cfg: dict[str, Any]) -> dict[str, Any]:
+    """Spec model fields from a config.json mapping. Raises ValueError with a
+    message naming the missing key."""
+    mt = str(cfg.get("model_type", "")).lower()
+    if mt in ("gpt2", "gpt_bigcode"):
+        return _gpt2(cfg)
+    if mt in _MOE:
+        out = _llama(cfg, _MOE[mt])
+        out["architecture"] = "moe"
+        experts = cfg.get("num_local_experts", cfg.get("num_experts"))
+        if experts is None:
+            raise ValueError("MoE config has no `num_local_experts` / `num_experts`")
+        out["num_local_experts"] = experts
+        out["num_experts_per_tok"] = _need(cfg, "num_experts_per_tok")
+        if cfg.get("moe_intermediate_size"):
+            out["intermediate_size"] = cfg["moe_intermediate_size"]
+        return out
+    if mt in _LLAMA_LIKE or "num_hidden_layers" in cfg:
+        return _llama(cfg, _LLAMA_LIKE.get(mt, {}))
+    raise ValueError(
+        f"model_type {mt!r} is not recognised; known: "
+        + ", ".join(sorted([*_LLAMA_LIKE, *_MOE, "gpt2"]))
+    )
+
+
+def _need(cfg: dict[str, Any], key: str) -> Any:
+    if cfg.get(key) is None:
+        raise ValueError(f"config.json lacks `{key}`")
+    return cfg[key]
+
+
+def _llama(cfg: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "architecture": "llama",
+        "hidden_size": _need(cfg, "hidden_size"),
+        "num_layers": _need(cfg, "num_hidden_layers"),
+        "num_attention_heads": _need(cfg, "num_attention_heads"),
+        "intermediate_size": _need(cfg, "intermediate_size"),
+        "vocab_size": _need(cfg, "vocab_size"),
+        "tie_word_embeddings": cfg.get(
+            "tie_word_embeddings", defaults.get("tie_word_embeddings", False)
+        ),
+    }
+    optional = {
+        "num_key_value_heads": "num_key_value_heads",
+        "head_dim": "head_dim",
+        "max_position_embeddings": "max_position_embeddings",
+        "hidden_act": "hidden_act",
+        "mlp_bias": "mlp_bias",
+        "sliding_window": "sliding_window",
+    }
+    for key, src in optional.items():
+        if cfg.get(src) is not None:
+            out[key] = cfg[src]
+    if "attention_bias" in defaults:
+        out["attention_bias"] = defaults["attention_bias"]
+        out["attention_out_bias"] = defaults["attention_out_bias"]
+    elif cfg.get("attention_bias") is not None:
+        out["attention_bias"] = cfg["attention_bias"]
+    if cfg.get("use_sliding_window") is False:
+        out.pop("sliding_window", None)
+    return out
+
+
+def _gpt2(cfg: dict[str, Any]) -> dict[str, Any]:
+    h = _need(cfg, "n_embd")
+    return {
+        "architecture": "gpt",
+        "hidden_size": h,
+        "num_layers": _need(cfg, "n_layer"),
+        "num_attention_heads": _need(cfg, "n_head"),
+        "intermediate_size": cfg.get("n_inner") or 4 * h,
+        "vocab_size": _need(cfg, "vocab_size"),
+        "max_position_embeddings": _need(cfg, "n_positions"),
+        "tie_word_embeddings": cfg.get("tie_word_embeddings", True),
+        "hidden_act": cfg.get("activation_function", "gelu_new"),
+    }

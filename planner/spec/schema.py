@@ -1,0 +1,284 @@
+"""The spec file's schema (pydantic v2, unknown keys forbidden).
+
+Every field is documented here; ``planner schema`` prints the JSON Schema
+built from these classes, and docs/spec.md describes them for people.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+_SUFFIX = {"k": 10**3, "K": 10**3, "M": 10**6, "B": 10**9, "G": 10**9, "T": 10**12}
+_NUMBER = re.compile(r"^\s*([0-9][0-9_]*(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?)\s*([kKMBGT]?)\s*$")
+
+
+def _to_number(v: object) -> object:
+    """Accept 7e9 written as text (YAML 1.1 reads '7e9' as a string) and
+    suffixes: '2T' tokens, '300B', '1.5M'. Anything else passes through to
+    pydantic, which then reports what is allowed."""
+    if isinstance(v, str):
+        m = _NUMBER.match(v)
+        if m:
+            x = float(m.group(1).replace("_", "")) * _SUFFIX.get(m.group(2), 1)
+            return int(x) if x == int(x) else x
+    return v
+
+
+def _to_whole(v: object) -> object:
+    v = _to_number(v)
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    return v
+
+
+Count = Annotated[int, BeforeValidator(_to_whole), Field(ge=1)]
+Number = Annotated[float, BeforeValidator(_to_number)]
+Fraction = Annotated[float, Field(gt=0, le=1)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+Family = Literal["llama", "gpt", "moe"]
+
+
+class ModelSection(Strict):
+    """A model: a preset, a preset with overrides, a full architecture, a
+    parameter count with the shape activations need, or an HF config.json."""
+
+    preset: str | None = Field(None, description="Catalog name (see `planner presets`).")
+    hf_config: str | None = Field(
+        None, description="Path to a Hugging Face config.json (relative to the spec file)."
+    )
+    architecture: Family | None = Field(
+        None, description="llama (RMSNorm, SwiGLU, rotary, optional GQA), gpt (LayerNorm, GELU"
+        " MLP, learned positions, biases) or moe (llama block with experts)."
+    )
+    title: str | None = None
+    parameters: Count | None = Field(
+        None, description="Total parameters, when the model is given by count as the seed does."
+    )
+    hidden_size: Count | None = None
+    num_layers: Count | None = None
+    num_attention_heads: Count | None = None
+    num_key_value_heads: Count | None = Field(None, description="Default: num_attention_heads.")
+    head_dim: Count | None = Field(None, description="Default: hidden_size / heads.")
+    intermediate_size: Count | None = Field(
+        None, description="MLP width (per expert for moe). Default: 4 x hidden for gpt."
+    )
+    vocab_size: Count | None = None
+    tie_word_embeddings: bool | None = None
+    max_position_embeddings: Count | None = None
+    hidden_act: str | None = None
+    attention_bias: bool | None = Field(None, description="Bias on q, k, v (and o unless set).")
+    attention_out_bias: bool | None = Field(None, description="Bias on the output projection.")
+    mlp_bias: bool | None = None
+    num_local_experts: Count | None = Field(None, description="Experts per MoE layer.")
+    num_experts_per_tok: Count | None = Field(None, description="Active experts per token.")
+    sliding_window: Count | None = None
+    # Catalog-only facts (presets carry them; specs may too).
+    hf_id: str | None = None
+    published_parameters: Count | None = None
+    published_active_parameters: Count | None = None
+    published_parameters_rounded: Number | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ModelSection:
+        if self.preset and self.hf_config:
+            raise ValueError("give either `preset` or `hf_config`, not both")
+        return self
+
+
+Precision = Literal["fp32", "fp16-mixed", "bf16-mixed", "bf16-autocast", "fp8-mixed"]
+Optimizer = Literal["adamw", "adam", "sgd-momentum", "sgd", "adamw-8bit", "adafactor", "lion"]
+
+
+class TrainingSection(Strict):
+    sequence_length: Count = Field(description="Tokens per sequence.")
+    micro_batch_size: Count = Field(1, description="Sequences per GPU per forward pass.")
+    global_batch_size: Count | None = Field(
+        None, description="Sequences per optimizer step (default: micro_batch_size)."
+    )
+    tokens: Count = Field(description="Total training tokens, e.g. 2e12 or '2T'.")
+    precision: Precision = "bf16-mixed"
+    gradient_precision: Literal["fp32", "bf16", "fp16"] | None = Field(
+        None, description="Default: 16-bit under *-mixed (ZeRO paper), fp32 otherwise."
+    )
+    optimizer: Optimizer = "adamw"
+    attention: Literal["flash", "eager"] = "flash"
+    recompute: Literal["none", "selective", "full"] = "none"
+    dropout: Annotated[float, Field(ge=0, lt=1)] = 0.0
+    implementation: Literal["megatron", "hf-transformers"] = Field(
+        "megatron", description="Which framework's saved tensors the activation model follows."
+    )
+
+
+WeightPrecision = Literal["fp32", "fp16", "bf16", "fp8", "int8", "int4"]
+
+
+class InferenceSection(Strict):
+    batch_size: Count = 1
+    prompt_tokens: Count
+    generated_tokens: Count
+    weight_precision: WeightPrecision = "bf16"
+    group_size: Count = Field(128, description="Quantization group size (int4).")
+    kv_cache_precision: Literal["fp32", "fp16", "bf16", "fp8", "int8"] = "bf16"
+
+
+class MfuRange(Strict):
+    """Model FLOPs utilisation; one number means `expected`, and low/high
+    then follow from ``assumptions.mfu_spread``."""
+
+    low: Fraction | None = None
+    expected: Fraction
+    high: Fraction | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> MfuRange:
+        lo = self.low if self.low is not None else self.expected
+        hi = self.high if self.high is not None else self.expected
+        if not lo <= self.expected <= hi:
+            raise ValueError("must satisfy low <= expected <= high")
+        return self
+
+
+def _mfu_mapping(v: object) -> object:
+    v = _to_number(v)
+    return {"expected": v} if isinstance(v, int | float) and not isinstance(v, bool) else v
+
+
+def _as_list(v: object) -> object:
+    if isinstance(v, str):
+        return [{"preset": v}]
+    if isinstance(v, dict):
+        return [v]
+    if isinstance(v, list):
+        return [{"preset": x} if isinstance(x, str) else x for x in v]
+    return v
+
+
+def _preset_mapping(v: object) -> object:
+    return {"preset": v} if isinstance(v, str) else v
+
+
+class TflopsSection(Strict):
+    fp32: Number | None = None
+    tf32: Number | None = None
+    fp16: Number | None = None
+    bf16: Number | None = None
+    fp8: Number | None = None
+
+
+class GpuSection(Strict):
+    """A catalog GPU with overrides, or a GPU defined in full."""
+
+    preset: str | None = None
+    name: str | None = None
+    memory_gib: Annotated[float, Field(gt=0)] | None = Field(
+        None, description="Device memory as the driver reports it, in GiB."
+    )
+    dense_tflops: TflopsSection | None = None
+    memory_bandwidth_gb_s: Annotated[float, Field(gt=0)] | None = None
+    intra_node_gb_s: Annotated[float, Field(gt=0)] | None = Field(
+        None, description="Unidirectional per-GPU bandwidth inside a node (GB/s)."
+    )
+    inter_node_gb_s: Annotated[float, Field(gt=0)] | None = None
+    pcie_gb_s: Annotated[float, Field(gt=0)] | None = None
+    nvlink_domain_gpus: Count | None = None
+
+
+class ClusterSection(Strict):
+    gpu: Annotated[list[GpuSection], BeforeValidator(_as_list), Field(min_length=1)] = Field(
+        description="Catalog name, a mapping, or a list of candidates to compare."
+    )
+    gpus_per_node: Count | None = None
+    max_gpus: Count | None = Field(None, description="Upper bound on GPUs (default: one node).")
+    price_per_gpu_hour: Annotated[float, Field(ge=0)] | None = Field(
+        None, description="USD per GPU-hour. Default: the catalog's indicative price."
+    )
+    mfu: Annotated[MfuRange, BeforeValidator(_mfu_mapping)] | None = Field(
+        None, description="Model FLOPs utilisation, one value or low/expected/high."
+    )
+
+
+class ConstraintsSection(Strict):
+    max_days: Annotated[float, Field(gt=0)] | None = None
+    max_budget_usd: Annotated[float, Field(gt=0)] | None = None
+
+
+class AssumptionsSection(Strict):
+    """Documented defaults that a spec may override (docs/assumptions.md)."""
+
+    cuda_context_gib: Annotated[float, Field(ge=0)] = Field(
+        1.0, description="CUDA context + library handles per GPU."
+    )
+    allocator_fragmentation: Annotated[float, Field(ge=0, lt=1)] = Field(
+        0.05, description="Share of allocated bytes lost to the caching allocator."
+    )
+    goodput: Fraction = Field(
+        0.85, description="Share of wall time doing useful steps (restarts, eval, stalls)."
+    )
+    mfu_spread: Annotated[float, Field(ge=0, lt=1)] = Field(
+        0.2, description="When the spec gives one MFU value: low/high = value x (1 -/+ spread)."
+    )
+
+
+Offload = Literal["none", "optimizer", "optimizer+params"]
+
+
+class ParallelismSection(Strict):
+    """A fixed layout to check instead of searching; keys left out are searched."""
+
+    tensor_parallel: Count | None = None
+    pipeline_parallel: Count | None = None
+    data_parallel: Count | None = None
+    context_parallel: Count | None = None
+    expert_parallel: Count | None = None
+    sequence_parallel: bool | None = None
+    virtual_pipeline_stages: Count | None = None
+    zero_stage: Annotated[int, Field(ge=0, le=3)] | None = None
+    recompute: Literal["none", "selective", "full"] | None = None
+    micro_batch_size: Count | None = None
+    offload: Offload | None = None
+
+
+class ReportSection(Strict):
+    contingency: Annotated[float, Field(ge=0, lt=10)] = Field(
+        0.10, description="Budget contingency on top of the expected cost (0.10 = 10%)."
+    )
+    paper: Literal["a4", "letter"] = "a4"
+    timestamp: bool = Field(False, description="Print the generation date (breaks byte-stability).")
+    purchase_price_per_gpu: Annotated[float, Field(gt=0)] | None = Field(
+        None, description="USD per GPU to compare buying with renting."
+    )
+
+
+class SpecFile(Strict):
+    """One planning scenario."""
+
+    name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=80)] = Field(
+        description="Slug used for output file names (lowercase, digits, '.', '_', '-')."
+    )
+    title: str | None = None
+    description: str | None = None
+    model: Annotated[ModelSection, BeforeValidator(_preset_mapping)] = Field(
+        description="A preset name, or a mapping (see ModelSection)."
+    )
+    training: TrainingSection | None = None
+    inference: InferenceSection | None = None
+    cluster: ClusterSection
+    constraints: ConstraintsSection = ConstraintsSection()
+    objective: Literal["cheapest", "fastest", "fewest-gpus"] = "cheapest"
+    assumptions: AssumptionsSection = AssumptionsSection()
+    parallelism: ParallelismSection | None = None
+    report: ReportSection = ReportSection()
+
+    @model_validator(mode="after")
+    def _one_workload(self) -> SpecFile:
+        if (self.training is None) == (self.inference is None):
+            raise ValueError("give exactly one workload section: `training` or `inference`")
+        return self
