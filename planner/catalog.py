@@ -112,4 +112,4 @@ def gpu_sources() -> dict[str, dict[str, Any]]:
 
 
 def gib_to_bytes(gib: float) -> int:
-    return int(round(gib * 1024 * MiB))
+    return round(gib * 1024 * MiB)

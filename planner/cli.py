@@ -40,7 +40,10 @@ FORMAT = click.option(
     "--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
 UNIT = click.option(
-    "--unit", type=click.Choice(["GiB", "GB"]), default="GiB", show_default=True,
+    "--unit",
+    type=click.Choice(["GiB", "GB"]),
+    default="GiB",
+    show_default=True,
     help="Unit for printed sizes (GiB = 2^30 bytes, GB = 1e9 bytes).",
 )
 
@@ -55,7 +58,8 @@ def estimate(spec: str, fmt: str, unit: str) -> None:
 
     Example: planner estimate specs/seed-7b.yaml --format json
     """
-    from planner.engine import estimate as run, to_dict
+    from planner.engine import estimate as run
+    from planner.engine import to_dict
     from planner.spec import load_spec
 
     result = run(load_spec(spec))
@@ -130,12 +134,16 @@ def presets(fmt: str) -> None:
         return
     click.echo("Model presets:")
     for k, v in models.items():
-        n = v.get("published_parameters") or v.get("parameters") or v.get(
-            "published_parameters_rounded"
+        n = (
+            v.get("published_parameters")
+            or v.get("parameters")
+            or v.get("published_parameters_rounded")
         )
         click.echo(f"  {k:16} {v.get('title', '')}  ({float(n) / 1e9:.2f} B parameters)")
     click.echo("\nGPUs (memory as the device reports it; dense bf16 TFLOP/s):")
     for k, g in gpus.items():
         bf16 = g.dense_tflops.get("bf16") or g.dense_tflops.get("fp16")
         price = f"USD {g.price_per_gpu_hour:.2f}/h (indicative)" if g.price_per_gpu_hour else ""
-        click.echo(f"  {k:16} {g.name:30} {fmt_bytes(g.memory_bytes, 'GiB', 1):>10}  {bf16!s:>6}  {price}")
+        click.echo(
+            f"  {k:16} {g.name:30} {fmt_bytes(g.memory_bytes, 'GiB', 1):>10}  {bf16!s:>6}  {price}"
+        )

@@ -82,8 +82,12 @@ def precision_strategies(spec: Spec, counts: ParameterCounts) -> tuple[StrategyR
         p = counts.total
         rows.append(
             StrategyRow(
-                name, st.master_weights / p, st.weights / p, st.gradients / p,
-                st.optimizer_states / p, conv.source,
+                name,
+                st.master_weights / p,
+                st.weights / p,
+                st.gradients / p,
+                st.optimizer_states / p,
+                conv.source,
             )
         )
     return tuple(rows)

@@ -17,7 +17,9 @@ def _table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> list[str]:
 def render_estimate(e: Estimate, unit: str = "GiB") -> str:
     s, c, a = e.spec, e.counts, e.spec.model
     out = [f"{s.title}  ({s.source})", ""]
-    out.append(f"Model: {a.name} ({a.family}), {fmt_int(c.total)} parameters ({fmt_count(c.total)})")
+    out.append(
+        f"Model: {a.name} ({a.family}), {fmt_int(c.total)} parameters ({fmt_count(c.total)})"
+    )
     if a.is_moe:
         out.append(f"  active per token: {fmt_int(c.active)} ({fmt_count(c.active)})")
     out.append(
@@ -64,15 +66,18 @@ def render_estimate(e: Estimate, unit: str = "GiB") -> str:
         out.append(
             f"  on {ex.gpus} x {s.cluster.gpu.name} at MFU {ex.mfu:.0%} (assumed):"
             f" {fmt_duration(ex.seconds)}, {ex.gpu_hours:,.0f} GPU-hours, {cost}"
-            f" (range {fmt_duration(t.time['low'].seconds)} to {fmt_duration(t.time['high'].seconds)})"
+            f" (range {fmt_duration(t.time['low'].seconds)}"
+            f" to {fmt_duration(t.time['high'].seconds)})"
         )
     if e.inference is not None:
         m, w = e.inference.memory, s.inference
         assert w is not None
         rows = [
             (f"weights ({w.weight_precision})", fmt_bytes(m.weights, unit)),
-            (f"KV cache ({w.kv_cache_precision}, {m.cached_tokens} tokens x {w.batch_size})",
-             fmt_bytes(m.kv_cache, unit)),
+            (
+                f"KV cache ({w.kv_cache_precision}, {m.cached_tokens} tokens x {w.batch_size})",
+                fmt_bytes(m.kv_cache, unit),
+            ),
             ("working activations", fmt_bytes(m.activations, unit)),
             ("runtime overhead", fmt_bytes(e.inference.runtime_overhead, unit)),
             ("total", fmt_bytes(e.inference.total, unit)),

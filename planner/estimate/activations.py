@@ -25,7 +25,7 @@ kv = key/value width (GQA), V vocabulary, k active experts.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from planner.architecture import Architecture
 
@@ -39,6 +39,11 @@ class Saved:
     itemsize: int
     why: str = ""
     core_attention: bool = False  # dropped by selective recompute
+    # How tensor parallelism divides it (Korthikanti et al. 2022 s4.2):
+    # "tp": split across the t ranks; "sp": replicated on every rank unless
+    # sequence parallelism splits it (norm inputs, dropout masks, the inputs
+    # of the QKV and first MLP projections: the 10sbh term).
+    shard: str = "tp"
 
     @property
     def bytes(self) -> int:
@@ -65,7 +70,7 @@ class ActivationInputs:
 def megatron_layer(x: ActivationInputs) -> list[Saved]:
     """Saved tensors of one transformer layer, Korthikanti et al. 2022 s4.1."""
     a, sb, e = x.arch, x.tokens, x.act_bytes
-    h, q, kv, i = a.hidden_size, a.q_dim, a.kv_dim, a.intermediate_size
+    h, q, kv, _i = a.hidden_size, a.q_dim, a.kv_dim, a.intermediate_size
     heads, s, b = a.num_attention_heads, x.seq, x.micro_batch
     drop = x.dropout > 0
     out = [
@@ -99,15 +104,15 @@ def _megatron_mlp(x: ActivationInputs) -> list[Saved]:
     k = a.num_experts_per_tok if a.is_moe else 1
     if a.is_moe:
         out.append(Saved("router.input", sb * h, e, "router and expert dispatch input (2sbh)"))
-        out.append(
-            Saved("router.probs", sb * a.num_local_experts, 4, "fp32 router softmax (4sbE)")
-        )
+        out.append(Saved("router.probs", sb * a.num_local_experts, 4, "fp32 router softmax (4sbE)"))
         out.append(Saved("experts.input", k * sb * h, e, "tokens permuted to k experts (2ksbh)"))
         out.append(Saved("experts.output", k * sb * h, e, "expert outputs for the weighted sum"))
     else:
         out.append(Saved("fc1.input", sb * h, e, "first MLP projection input (2sbh)"))
     if a.gated_mlp:
-        out.append(Saved("swiglu.input", 2 * k * sb * i, e, "fused SwiGLU saves gate and up (4sbi)"))
+        out.append(
+            Saved("swiglu.input", 2 * k * sb * i, e, "fused SwiGLU saves gate and up (4sbi)")
+        )
     else:
         out.append(Saved("gelu.input", k * sb * i, e, "GeLU input (2sbi = 8sbh for i = 4h)"))
     out.append(Saved("fc2.input", k * sb * i, e, "second MLP projection input (2sbi)"))
@@ -131,13 +136,42 @@ def megatron_non_layer(x: ActivationInputs) -> list[Saved]:
     return out
 
 
+# Tensors that tensor parallelism alone does not split (Korthikanti s4.2.2:
+# "the layer-norm inputs, dropout masks and the inputs of the QKV and first
+# MLP projections, 10sbh"), and their counterparts outside the layers.
+SEQUENCE_PARALLEL_ONLY = frozenset(
+    {
+        "attn_norm.input",
+        "qkv_proj.input",
+        "attn_residual_dropout.mask",
+        "mlp_norm.input",
+        "fc1.input",
+        "mlp_dropout.mask",
+        "router.input",
+        "router.probs",
+        "experts.input",
+        "experts.output",
+        "embedding.indices",
+        "embedding_dropout.mask",
+        "final_norm.input",
+        "lm_head.input",
+        "checkpoint.layer_input",
+    }
+)
+
+
+def tag_shards(items: list[Saved], sp_only: frozenset[str] = SEQUENCE_PARALLEL_ONLY) -> list[Saved]:
+    """Mark the tensors that only sequence parallelism divides."""
+    return [replace(t, shard="sp") if t.name in sp_only else t for t in items]
+
+
 def layer_saved(x: ActivationInputs) -> list[Saved]:
     """One layer's saved tensors without recomputation, for the profile."""
     if x.implementation == "hf-transformers":
         from planner.estimate.hf_profile import hf_layer
 
         return hf_layer(x)
-    return megatron_layer(x)
+    return tag_shards(megatron_layer(x))
 
 
 def non_layer_saved(x: ActivationInputs) -> list[Saved]:
@@ -145,7 +179,7 @@ def non_layer_saved(x: ActivationInputs) -> list[Saved]:
         from planner.estimate.hf_profile import hf_non_layer
 
         return hf_non_layer(x)
-    return megatron_non_layer(x)
+    return tag_shards(megatron_non_layer(x))
 
 
 @dataclass(frozen=True)
@@ -202,6 +236,7 @@ def activations(x: ActivationInputs) -> Activations:
                 x.tokens * x.arch.hidden_size,
                 x.act_bytes,
                 "full recompute keeps only the layer input (2sbh)",
+                shard="sp",
             )
         ]
     return Activations(

@@ -63,4 +63,6 @@ def time_and_cost(
 ) -> TimeCost:
     seconds = hardware_flops / (gpus * peak * mfu)
     gpu_hours = gpus * seconds / 3600.0
-    return TimeCost(gpus, peak, mfu, seconds, gpu_hours, None if price is None else gpu_hours * price)
+    return TimeCost(
+        gpus, peak, mfu, seconds, gpu_hours, None if price is None else gpu_hours * price
+    )

@@ -67,7 +67,9 @@ def kv_cache_per_token(a: Architecture, kv_precision: str) -> int:
     return 2 * a.num_layers * a.num_key_value_heads * a.head_dim * DTYPE_BYTES[kv_precision]
 
 
-def inference_memory(a: Architecture, counts: ParameterCounts, w: InferenceSection) -> InferenceMemory:
+def inference_memory(
+    a: Architecture, counts: ParameterCounts, w: InferenceSection
+) -> InferenceMemory:
     tokens = w.prompt_tokens + w.generated_tokens
     if a.sliding_window:
         tokens = min(tokens, a.sliding_window)

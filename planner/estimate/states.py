@@ -59,23 +59,45 @@ class PrecisionConvention:
 
 
 CONVENTIONS: dict[str, PrecisionConvention] = {
-    "fp32": PrecisionConvention(
-        "fp32", 4, 0, 4, 4, "fp32", False, "full fp32 training (no AMP)"
-    ),
+    "fp32": PrecisionConvention("fp32", 4, 0, 4, 4, "fp32", False, "full fp32 training (no AMP)"),
     "fp16-mixed": PrecisionConvention(
-        "fp16-mixed", 2, 4, 2, 2, "fp16", False,
+        "fp16-mixed",
+        2,
+        4,
+        2,
+        2,
+        "fp16",
+        False,
         "Micikevicius et al. 2018 (mixed precision, fp32 master); ZeRO s3.1",
     ),
     "bf16-mixed": PrecisionConvention(
-        "bf16-mixed", 2, 4, 2, 2, "bf16", False,
+        "bf16-mixed",
+        2,
+        4,
+        2,
+        2,
+        "bf16",
+        False,
         "Megatron-LM / DeepSpeed bf16 with fp32 master; ZeRO s3.1",
     ),
     "bf16-autocast": PrecisionConvention(
-        "bf16-autocast", 4, 0, 4, 2, "bf16", False,
+        "bf16-autocast",
+        4,
+        0,
+        4,
+        2,
+        "bf16",
+        False,
         "torch.autocast over fp32 weights (HF Trainer bf16=True)",
     ),
     "fp8-mixed": PrecisionConvention(
-        "fp8-mixed", 2, 4, 2, 2, "bf16", True,
+        "fp8-mixed",
+        2,
+        4,
+        2,
+        2,
+        "bf16",
+        True,
         "Transformer Engine: bf16 weights + fp32 master + FP8 weight cache",
     ),
 }
@@ -96,8 +118,11 @@ def optimizer_state_bytes(optimizer: str, tensors: tuple[ParamTensor, ...], tota
     shaped = sum(t.numel for t in tensors)
     if optimizer in ("adamw-8bit", "adafactor") and shaped and shaped != total:
         return round(_shaped_state_bytes(optimizer, tensors) * total / shaped)
-    return _shaped_state_bytes(optimizer, tensors) if optimizer in (
-        "adamw-8bit", "adafactor") else _flat_state_bytes(optimizer, total)
+    return (
+        _shaped_state_bytes(optimizer, tensors)
+        if optimizer in ("adamw-8bit", "adafactor")
+        else _flat_state_bytes(optimizer, total)
+    )
 
 
 def _flat_state_bytes(optimizer: str, total: int) -> int:
@@ -134,8 +159,15 @@ def _shaped_state_bytes(optimizer: str, tensors: tuple[ParamTensor, ...]) -> int
 
 def optimizer_bytes_per_param(optimizer: str) -> float:
     """Nominal bytes/param, for tables that compare optimizers."""
-    return {"adam": 8, "adamw": 8, "sgd-momentum": 4, "lion": 4, "sgd": 0,
-            "adamw-8bit": 2 + 8 / ADAM_8BIT_BLOCK, "adafactor": float("nan")}[optimizer]
+    return {
+        "adam": 8,
+        "adamw": 8,
+        "sgd-momentum": 4,
+        "lion": 4,
+        "sgd": 0,
+        "adamw-8bit": 2 + 8 / ADAM_8BIT_BLOCK,
+        "adafactor": float("nan"),
+    }[optimizer]
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,7 @@ def _compose_lines(text: str) -> tuple[Any, dict[PathKey, int], list[Problem]]:
                 walk(v, (*path, i))
 
     walk(root, ())
-    data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
+    data = yaml.load(text, Loader=_LineLoader)
     return data, lines, dupes
 
 
@@ -141,14 +141,20 @@ def _name_checks(data: dict[str, Any], lines: dict[PathKey, int]) -> list[Proble
 
     out = []
     model = data.get("model")
-    preset = model if isinstance(model, str) else (model or {}).get("preset") if isinstance(
-        model, dict) else None
+    preset = (
+        model
+        if isinstance(model, str)
+        else (model or {}).get("preset")
+        if isinstance(model, dict)
+        else None
+    )
     if isinstance(preset, str) and preset not in model_presets():
         near = difflib.get_close_matches(preset, list(model_presets()), n=1, cutoff=0.5)
         hint = f" (did you mean `{near[0]}`?)" if near else ""
         path: PathKey = ("model",) if isinstance(model, str) else ("model", "preset")
-        out.append(Problem(_dotted(path), f"unknown model preset {preset!r}{hint}",
-                           _line_for(lines, path)))
+        out.append(
+            Problem(_dotted(path), f"unknown model preset {preset!r}{hint}", _line_for(lines, path))
+        )
     cluster = data.get("cluster")
     gpus = cluster.get("gpu") if isinstance(cluster, dict) else None
     items = gpus if isinstance(gpus, list) else [gpus]
@@ -160,8 +166,9 @@ def _name_checks(data: dict[str, Any], lines: dict[PathKey, int]) -> list[Proble
                 near = difflib.get_close_matches(key, list(gpu_catalog()), n=1, cutoff=0.5)
                 hint = f" (did you mean `{near[0]}`?)" if near else ""
                 path = ("cluster", "gpu", n) if isinstance(gpus, list) else ("cluster", "gpu")
-                out.append(Problem(_dotted(path), f"unknown GPU {name!r}{hint}",
-                                   _line_for(lines, path)))
+                out.append(
+                    Problem(_dotted(path), f"unknown GPU {name!r}{hint}", _line_for(lines, path))
+                )
     return out
 
 

@@ -90,12 +90,7 @@ def _near(word: str, options: list[str]) -> str:
     return f" (did you mean `{near[0]}`?)" if near else ""
 
 
-_ARCH_FIELDS = (
-    "hidden_size num_layers num_attention_heads num_key_value_heads head_dim intermediate_size"
-    " vocab_size tie_word_embeddings max_position_embeddings hidden_act attention_bias"
-    " attention_out_bias mlp_bias num_local_experts num_experts_per_tok sliding_window"
-    " parameters title architecture hf_id published_parameters published_active_parameters"
-).split()
+_ARCH_FIELDS = tuple(k for k in ModelSection.model_fields if k not in ("preset", "hf_config"))
 
 
 def _model_fields(m: ModelSection, base_dir: Path, problems: list[Problem]) -> dict[str, Any]:
@@ -268,7 +263,9 @@ def _gpu(g: GpuSection, where: str, problems: list[Problem]) -> Gpu | None:
     return replace(base, **changes) if changes else base
 
 
-def _cluster(c: ClusterSection, a: AssumptionsSection, problems: list[Problem]) -> list[ClusterChoice]:
+def _cluster(
+    c: ClusterSection, a: AssumptionsSection, problems: list[Problem]
+) -> list[ClusterChoice]:
     out = []
     for i, g in enumerate(c.gpu):
         where = "cluster.gpu" if len(c.gpu) == 1 else f"cluster.gpu[{i}]"

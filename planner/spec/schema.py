@@ -55,8 +55,9 @@ class ModelSection(Strict):
         None, description="Path to a Hugging Face config.json (relative to the spec file)."
     )
     architecture: Family | None = Field(
-        None, description="llama (RMSNorm, SwiGLU, rotary, optional GQA), gpt (LayerNorm, GELU"
-        " MLP, learned positions, biases) or moe (llama block with experts)."
+        None,
+        description="llama (RMSNorm, SwiGLU, rotary, optional GQA), gpt (LayerNorm, GELU"
+        " MLP, learned positions, biases) or moe (llama block with experts).",
     )
     title: str | None = None
     parameters: Count | None = Field(
