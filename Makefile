@@ -1,0 +1,25 @@
+# `make help` lists the targets.
+PY ?= .venv/bin/python
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/ -/'
+
+install:  ## create .venv with the package, test tools and the measure extra
+	python3 -m venv .venv && .venv/bin/pip install "torch==2.13.0" -e ".[test,measure]"
+
+test:  ## run the test suite (what CI runs)
+	.venv/bin/pytest
+
+lint:  ## ruff lint and format check
+	.venv/bin/ruff check planner tests benchmarks && .venv/bin/ruff format --check planner tests benchmarks
+
+reports:  ## regenerate reports/ from specs/
+	.venv/bin/planner report specs/*.yaml -o reports
+
+golden:  ## regenerate the golden files under tests/golden (review with git diff)
+	.venv/bin/pytest tests --update-golden -q
+
+benchmarks:  ## print the benchmark figures
+	$(PY) benchmarks/plan_search.py && $(PY) benchmarks/report_timing.py
+
+.PHONY: help install test lint reports golden benchmarks
