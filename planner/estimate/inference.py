@@ -51,15 +51,16 @@ def weight_bytes(counts: ParameterCounts, precision: str, group_size: int) -> in
     rest = counts.total - linear
     if precision in ("fp32", "fp16", "bf16"):
         return int(WEIGHT_BYTES[precision] * counts.total)
-    rows = sum(t.shape[0] * t.count for t in counts.tensors if t.kind == "linear")
+    lin = [t for t in counts.tensors if t.kind == "linear"]
     if precision == "int8":
+        rows = sum(t.shape[0] * t.count for t in lin)
         q = linear + 4 * rows
     elif precision == "int4":
-        groups = -(-linear // group_size)
-        q = linear // 2 + groups * 2 + -(-groups // 2)  # packed nibbles, fp16 scales, 4-bit zeros
+        # groups run along each weight row (the input dimension)
+        groups = sum(t.count * t.shape[0] * -(-t.shape[1] // group_size) for t in lin)
+        q = -(-linear // 2) + 2 * groups + -(-groups // 2)  # nibbles, fp16 scales, 4-bit zeros
     else:  # fp8
-        tensors = sum(t.count for t in counts.tensors if t.kind == "linear")
-        q = linear + 4 * tensors
+        q = linear + 4 * sum(t.count for t in lin)
     return int(q + 2 * rest)
 
 

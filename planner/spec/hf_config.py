@@ -9,30 +9,27 @@ from __future__ import annotations
 
 from typing import Any
 
-# model_type -> (family, defaults that differ from LlamaConfig's).
-# Sources: the HF configuration_*.py of each model type.
+# model_type -> defaults that differ from LlamaConfig's. Only types whose
+# parameters are exactly the llama block's are listed (checked against the HF
+# modeling_*.py): a type with extra tensors (qk-norm in qwen3/olmoe, four
+# norms per layer in gemma2, shared experts in qwen2_moe, MLA in deepseek)
+# would be miscounted, so it is refused unless the spec names the family.
 _LLAMA_LIKE: dict[str, dict[str, Any]] = {
     "llama": {},
     "mistral": {},
     "qwen2": {"attention_bias": True, "attention_out_bias": False},  # q/k/v bias, o none
-    "qwen3": {},
     "gemma": {"tie_word_embeddings": True},
-    "gemma2": {"tie_word_embeddings": True},
     "phi3": {},
-    "olmo": {},
-    "granite": {"tie_word_embeddings": True},
-    "internlm2": {},
-    "yi": {},
-    "deepseek": {},
 }
-_MOE = {"mixtral": {}, "qwen2_moe": {}, "olmoe": {}}
+_MOE: dict[str, dict[str, Any]] = {"mixtral": {}}
 
 
-def fields_from_hf_config(cfg: dict[str, Any]) -> dict[str, Any]:
+def fields_from_hf_config(cfg: dict[str, Any], family: str | None = None) -> dict[str, Any]:
     """Spec model fields from a config.json mapping. Raises ValueError with a
-    message naming the missing key."""
+    message naming the missing key. ``family`` (the spec's ``architecture``)
+    lets an unlisted llama-style model_type be read with llama's field names."""
     mt = str(cfg.get("model_type", "")).lower()
-    if mt in ("gpt2", "gpt_bigcode"):
+    if mt == "gpt2":
         return _gpt2(cfg)
     if mt in _MOE:
         out = _llama(cfg, _MOE[mt])
@@ -45,11 +42,18 @@ def fields_from_hf_config(cfg: dict[str, Any]) -> dict[str, Any]:
         if cfg.get("moe_intermediate_size"):
             out["intermediate_size"] = cfg["moe_intermediate_size"]
         return out
-    if mt in _LLAMA_LIKE or "num_hidden_layers" in cfg:
-        return _llama(cfg, _LLAMA_LIKE.get(mt, {}))
+    if mt in _LLAMA_LIKE or family in ("llama", "moe"):
+        out = _llama(cfg, _LLAMA_LIKE.get(mt, {}))
+        if family == "moe":
+            out["architecture"] = "moe"
+            out["num_local_experts"] = cfg.get("num_local_experts", cfg.get("num_experts"))
+            out["num_experts_per_tok"] = cfg.get("num_experts_per_tok")
+        return out
     raise ValueError(
-        f"model_type {mt!r} is not recognised; known: "
+        f"model_type {mt!r} is not one planner can count exactly; known: "
         + ", ".join(sorted([*_LLAMA_LIKE, *_MOE, "gpt2"]))
+        + ". If the model is a plain llama-style block, add `architecture: llama` to the"
+        " spec's model section; otherwise give the architecture fields yourself"
     )
 
 

@@ -117,7 +117,7 @@ def _model_fields(m: ModelSection, base_dir: Path, problems: list[Problem]) -> d
             cfg = json.loads(path.read_text(encoding="utf-8"))
             if not isinstance(cfg, dict):
                 raise ValueError("the file is not a JSON object")
-            fields.update(fields_from_hf_config(cfg))
+            fields.update(fields_from_hf_config(cfg, m.architecture))
             fields["_name"] = str(cfg.get("_name_or_path") or path.parent.name or path.stem)
         except FileNotFoundError:
             problems.append(Problem("model.hf_config", f"file not found: {path}"))
