@@ -112,15 +112,28 @@ def parameter_tensors(a: Architecture) -> list[ParamTensor]:
     t: list[ParamTensor] = [ParamTensor("embed_tokens", (a.vocab_size, h), "embedding")]
     if a.position == "learned":
         t.append(ParamTensor("embed_positions", (a.max_position_embeddings, h), "position"))
-    # Attention: q, k, v, o projections.
-    t += [
-        ParamTensor("attn.q_proj", (a.q_dim, h), "linear", L),
-        ParamTensor("attn.k_proj", (a.kv_dim, h), "linear", L),
-        ParamTensor("attn.v_proj", (a.kv_dim, h), "linear", L),
-        ParamTensor("attn.o_proj", (h, a.q_dim), "linear", L),
-    ]
-    if a.attention_bias:
-        t.append(ParamTensor("attn.qkv_bias", (a.q_dim + 2 * a.kv_dim,), "bias", L))
+    # Attention: q, k, v, o projections. One tensor per HF parameter, since
+    # shape-aware optimizers (adamw-8bit's 4096-element threshold, Adafactor's
+    # row/column factors) work per tensor: GPT-2 fuses q, k, v into one
+    # Conv1D ``c_attn`` (modeling_gpt2.py), llama-style models keep them apart.
+    qkv = a.q_dim + 2 * a.kv_dim
+    if a.family == "gpt":
+        t.append(ParamTensor("attn.c_attn", (qkv, h), "linear", L))
+    else:
+        t += [
+            ParamTensor("attn.q_proj", (a.q_dim, h), "linear", L),
+            ParamTensor("attn.k_proj", (a.kv_dim, h), "linear", L),
+            ParamTensor("attn.v_proj", (a.kv_dim, h), "linear", L),
+        ]
+    t.append(ParamTensor("attn.o_proj", (h, a.q_dim), "linear", L))
+    if a.attention_bias and a.family == "gpt":
+        t.append(ParamTensor("attn.c_attn_bias", (qkv,), "bias", L))
+    elif a.attention_bias:
+        t += [
+            ParamTensor("attn.q_bias", (a.q_dim,), "bias", L),
+            ParamTensor("attn.k_bias", (a.kv_dim,), "bias", L),
+            ParamTensor("attn.v_bias", (a.kv_dim,), "bias", L),
+        ]
     if a.attention_out_bias:
         t.append(ParamTensor("attn.o_bias", (h,), "bias", L))
     # MLP (per expert under MoE).
@@ -132,19 +145,27 @@ def parameter_tensors(a: Architecture) -> list[ParamTensor]:
             ParamTensor("mlp.down_proj", (h, i), "linear", L * E, moe),
         ]
         if a.mlp_bias:
-            t.append(ParamTensor("mlp.bias", (2 * i + h,), "bias", L * E, moe))
+            t += [
+                ParamTensor("mlp.gate_bias", (i,), "bias", 2 * L * E, moe),  # gate, up
+                ParamTensor("mlp.down_bias", (h,), "bias", L * E, moe),
+            ]
     else:
         t += [
             ParamTensor("mlp.fc_in", (i, h), "linear", L * E, moe),
             ParamTensor("mlp.fc_out", (h, i), "linear", L * E, moe),
         ]
         if a.mlp_bias:
-            t.append(ParamTensor("mlp.bias", (i + h,), "bias", L * E, moe))
+            t += [
+                ParamTensor("mlp.fc_in_bias", (i,), "bias", L * E, moe),
+                ParamTensor("mlp.fc_out_bias", (h,), "bias", L * E, moe),
+            ]
     if moe:
         t.append(ParamTensor("mlp.router", (E, h), "router", L))
-    # Two norms per layer (pre-attention, pre-MLP) and a final norm.
-    t.append(ParamTensor("layer_norms", (a.norm_params,), "norm", 2 * L))
-    t.append(ParamTensor("final_norm", (a.norm_params,), "norm"))
+    # Two norms per layer (pre-attention, pre-MLP) and a final norm; a
+    # LayerNorm's weight and bias are separate (h,) tensors.
+    per_norm = a.norm_params // h
+    t.append(ParamTensor("layer_norms", (h,), "norm", 2 * L * per_norm))
+    t.append(ParamTensor("final_norm", (h,), "norm", per_norm))
     if not a.tie_word_embeddings:
         t.append(ParamTensor("lm_head", (a.vocab_size, h), "lm_head"))
     return t

@@ -50,7 +50,7 @@ class TrainingEstimate:
     precise: PreciseMemory
     flops: Flops
     tokens: int
-    time: dict[str, TimeCost]  # low / expected / high (low = slow end: low MFU)
+    time: dict[str, TimeCost]  # low / expected / high time and cost (low = the high-MFU end)
     strategies: tuple[StrategyRow, ...]
 
 

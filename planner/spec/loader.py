@@ -123,6 +123,10 @@ def _message(err: dict[str, Any], allowed: list[str]) -> str:
         return f"unknown field{hint}; allowed here: {', '.join(allowed)}"
     if kind == "missing":
         return "required field is missing"
+    if kind in ("model_type", "dict_type"):
+        # pydantic says "instance of TrainingSection"; say it in spec terms.
+        what = {list: "a list", str: "a string"}.get(type(given), type(given).__name__)
+        return f"must be a mapping (`key: value` lines), not {what}"
     if kind == "string_pattern_mismatch" and err["loc"] == ("name",):
         return f"must be a slug (lowercase letters, digits, '.', '_', '-'); got {given!r}"
     msg = err["msg"].replace("Value error, ", "")
