@@ -72,6 +72,79 @@ def estimate(spec: str, fmt: str, unit: str) -> None:
 
 
 @main.command(context_settings=CONTEXT)
+@click.argument("spec", type=click.Path(dir_okay=False))
+@FORMAT
+@UNIT
+def plan(spec: str, fmt: str, unit: str) -> None:
+    """Choose GPUs and a parallel layout (t, p, d, ZeRO, recompute), with
+    per-GPU memory, time, cost and the recommendations behind them. A
+    `parallelism:` section in the spec fixes a layout to check instead.
+
+    Example: planner plan specs/seed-7b.yaml --format json
+    """
+    from planner.plan import make_plan, plan_to_dict
+    from planner.spec import load_spec
+
+    result = make_plan(load_spec(spec))
+    if fmt == "json":
+        _emit(plan_to_dict(result))
+    else:
+        from planner.plan.text import render_plan
+
+        click.echo(render_plan(result, unit))
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("rule_id", required=False)
+def rules(rule_id: str | None) -> None:
+    """List the recommendation rules, or explain one (id and docstring).
+
+    Example: planner rules REC-004
+    """
+    import inspect
+
+    from planner.plan.rules import RULES
+
+    if rule_id is None:
+        for key, fn in RULES.items():
+            doc = inspect.getdoc(fn) or ""
+            first = " ".join(doc.split("\n\n")[0].split()) if doc else fn.__name__
+            click.echo(f"{key}  {first}")
+        return
+    fn = RULES.get(rule_id.upper())
+    if fn is None:
+        raise click.UsageError(f"unknown rule {rule_id!r}; run `planner rules` for the list")
+    click.echo(f"{rule_id.upper()} ({fn.__name__})\n\n{inspect.getdoc(fn)}")
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("specs", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("-o", "--output", "out_dir", default="reports", show_default=True,
+              help="Output folder, or - to write one format to stdout.")  # fmt: skip
+@click.option("-f", "--format", "formats", default="md,html,pdf", show_default=True,
+              help="Comma-separated formats: md, html, pdf.")  # fmt: skip
+@click.option("--paper", type=click.Choice(["a4", "letter"]), default=None,
+              help="PDF paper size (default: the spec's report.paper, else a4).")  # fmt: skip
+def report(specs: tuple[str, ...], out_dir: str, formats: str, paper: str | None) -> None:
+    """Write DIR/<name>.md (charts in DIR/<name>_charts/), .html and .pdf
+    for each spec. Files are written atomically.
+
+    Example: planner report specs/seed-7b.yaml -o out -f md,html,pdf
+    """
+    from planner.report.writer import parse_formats, write_report
+
+    fmts = parse_formats(formats)
+    if out_dir == "-" and len(specs) != 1:
+        raise click.UsageError("`-o -` writes one spec's report to stdout")
+    for i, path in enumerate(specs, start=1):
+        if len(specs) > 3:
+            click.echo(f"[{i}/{len(specs)}] {path}", err=True)
+        for written in write_report(path, out_dir, fmts, paper):
+            if len(specs) <= 3:
+                click.echo(str(written), err=True)
+
+
+@main.command(context_settings=CONTEXT)
 @click.argument("specs", nargs=-1, required=True, type=click.Path(dir_okay=False))
 def validate(specs: tuple[str, ...]) -> None:
     """Check spec files; print every problem with its field and line.
@@ -91,6 +164,35 @@ def validate(specs: tuple[str, ...]) -> None:
             click.echo(str(exc), err=True)
     if failed:
         sys.exit(2)
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("spec", type=click.Path(dir_okay=False))
+@FORMAT
+@UNIT
+def measure(spec: str, fmt: str, unit: str) -> None:
+    """Trace the real Hugging Face model under fake tensors (no GPU, no real
+    memory) and print the activation bytes one training forward pass saves
+    for backward, per layer and outside the layers, next to the estimate.
+    Needs the extra: pip install 'planner[measure]'.
+
+    Example: planner measure specs/llama-2-7b.yaml --format json
+    """
+    from planner.measure import case_from_spec, require_extra
+    from planner.measure import measure as run
+    from planner.spec import load_spec
+
+    loaded = load_spec(spec)
+    case = case_from_spec(loaded)
+    require_extra()
+    assert loaded.training is not None
+    result = run(case, loaded.training.implementation)
+    if fmt == "json":
+        _emit(result.to_dict())
+    else:
+        from planner.measure.text import render
+
+        click.echo(render(result, unit))
 
 
 @main.command(context_settings=CONTEXT)

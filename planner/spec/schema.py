@@ -226,6 +226,24 @@ class AssumptionsSection(Strict):
     mfu_spread: Annotated[float, Field(ge=0, lt=1)] = Field(
         0.2, description="When the spec gives one MFU value: low/high = value x (1 -/+ spread)."
     )
+    # Plan (docs/plan.md lists each default's source).
+    bandwidth_efficiency: Fraction = Field(
+        0.7, description="Share of the link bandwidth a collective achieves (NCCL bus bandwidth)."
+    )
+    dp_overlap: Annotated[float, Field(ge=0, le=1)] = Field(
+        0.7,
+        description="Share of one micro-batch's backward that hides the data-parallel"
+        " gradient reduction (bucketed overlap).",
+    )
+    cpu_adam_params_per_second: Annotated[float, Field(gt=0)] = Field(
+        1e9, description="Parameters per second the host updates per GPU under optimizer offload."
+    )
+    nccl_buffer_gib: Annotated[float, Field(ge=0)] = Field(
+        0.5, description="NCCL internal buffers per GPU when it communicates."
+    )
+    ddp_bucket_mib: Annotated[float, Field(ge=0)] = Field(
+        25.0, description="Gradient bucket size (PyTorch DDP bucket_cap_mb), double-buffered."
+    )
 
 
 Offload = Literal["none", "optimizer", "optimizer+params"]

@@ -1,0 +1,129 @@
+"""``plan_to_dict(plan)``: the JSON of ``planner plan --format json``.
+
+Keys are stable (docs/plan.md lists them). Memory in bytes (integers),
+time in seconds/days/hours, cost in USD. ``plan.memory_per_gpu.total`` is
+the sum of every listed component: weights (16-bit working weights),
+master_weights (fp32 copy), gradients, optimizer_states (e.g. Adam m and
+v), activations, other (= temporary + communication + fragmentation,
+detailed in ``other_detail``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from planner.plan.result import Plan
+from planner.plan.search import Candidate
+from planner.plan.timing import RunTime
+
+BYTES_PER_PARAM_NOTE = (
+    "ZeRO (Rajbhandari et al. 2020 s3.1): 16 bytes/param for mixed-precision Adam with"
+    " 16-bit gradients (2 weights + 2 gradients + 4 fp32 master + 8 Adam m, v); 18 with"
+    " fp32 gradients (training.gradient_precision: fp32, as Megatron-LM)"
+)
+
+
+def _layout(c: Candidate) -> dict[str, Any]:
+    lay = c.layout
+    return {
+        "gpu": c.cluster.gpu.key,
+        "gpus": lay.gpus,
+        "nodes": lay.nodes(c.cluster.gpus_per_node),
+        "tensor_parallel": lay.t,
+        "pipeline_parallel": lay.p,
+        "data_parallel": lay.d,
+        "context_parallel": lay.c,
+        "expert_parallel": lay.e,
+        "sequence_parallel": lay.sequence_parallel,
+        "virtual_pipeline_stages": lay.v,
+        "zero_stage": lay.zero_stage,
+        "recompute": lay.recompute,
+        "offload": lay.offload,
+        "micro_batch_size": lay.micro_batch_size,
+        "num_microbatches": lay.num_microbatches,
+    }
+
+
+def _row(c: Candidate) -> dict[str, Any]:
+    out = _layout(c)
+    out["fits"] = c.fits
+    out["memory_per_gpu_total"] = c.memory.total if c.memory else c.states_bytes
+    out["usable_memory_per_gpu"] = c.usable
+    if c.time is not None:
+        out.update(days=c.time.days, gpu_hours=c.time.gpu_hours, usd=c.time.usd)
+    if c.reason:
+        out["reason"] = c.reason
+    return out
+
+
+def _time(r: dict[str, RunTime]) -> dict[str, Any]:
+    e, lo, hi = r["expected"], r["low"], r["high"]
+    st = e.step
+    return {
+        "step_seconds": st.total,
+        "step_seconds_low": lo.step.total,
+        "step_seconds_high": hi.step.total,
+        "step_breakdown_seconds": {k: v for k, v in vars(st).items() if k != "mfu"},
+        "steps": e.steps,
+        "mfu": {"low": hi.step.mfu, "expected": st.mfu, "high": lo.step.mfu},
+        "days": e.days,
+        "days_low": lo.days,
+        "days_high": hi.days,
+        "gpu_hours": e.gpu_hours,
+        "gpu_hours_low": lo.gpu_hours,
+        "gpu_hours_high": hi.gpu_hours,
+        "gpu_hours_steady": e.gpu_hours_steady,
+        "gpu_hours_steady_low": lo.gpu_hours_steady,
+        "gpu_hours_steady_high": hi.gpu_hours_steady,
+        "tokens_per_second": e.tokens_per_second,
+        "tokens_per_second_low": hi.tokens_per_second,
+        "tokens_per_second_high": lo.tokens_per_second,
+    }
+
+
+def plan_to_dict(plan: Plan) -> dict[str, Any]:
+    m, s, cl = plan.memory, plan.spec, plan.cluster
+    p = _layout(plan.best)
+    p["fits"] = plan.fits
+    p["memory_per_gpu"] = {
+        "weights": m.weights,
+        "master_weights": m.master_weights,
+        "gradients": m.gradients,
+        "optimizer_states": m.optimizer_states,
+        "activations": m.activations,
+        "other": m.other,
+        "total": m.total,
+        "other_detail": {
+            "temporary": m.temporary,
+            "communication": m.communication,
+            "fragmentation": m.fragmentation,
+        },
+        "stage": m.stage,
+    }
+    p["usable_memory_per_gpu"] = m.usable
+    p["usable_memory_definition"] = "device memory (driver-reported where known) - CUDA context"
+    p["margin_bytes"] = m.margin
+    p["bytes_per_param_convention"] = BYTES_PER_PARAM_NOTE
+    e, lo, hi = (plan.times[k] for k in ("expected", "low", "high"))
+    return {
+        "spec": {"name": s.name, "title": s.title, "source": s.source},
+        "units": {"memory": "bytes", "time": "seconds", "cost": "USD"},
+        "objective": s.objective,
+        "plan": p,
+        "time": _time(plan.times),
+        "cost": {
+            "usd": e.usd,
+            "usd_low": lo.usd,
+            "usd_high": hi.usd,
+            "price_per_gpu_hour": cl.price_per_gpu_hour,
+            "price_source": cl.price_source,
+            "mfu_source": cl.mfu_source,
+        },
+        "assumptions": s.assumptions.model_dump(),
+        "findings": [
+            {"id": f.id, "severity": f.severity, "message": f.message} for f in plan.findings
+        ],
+        "alternatives": [_row(c) for c in plan.alternatives],
+        "near_misses": [_row(c) for c in plan.search.near_misses],
+        "search": {"evaluated": plan.search.evaluated, "feasible": len(plan.search.ranked)},
+    }

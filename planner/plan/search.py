@@ -1,0 +1,222 @@
+"""Enumerate parallel layouts, keep those that fit, rank by the objective.
+
+A pure function of the spec (``search``). Valid layouts (Narayanan et al.
+2021 s3; Megatron-LM argument checks): t divides the attention heads and
+the key/value heads and t <= GPUs per node; p divides the layers (Megatron
+allows uneven splits; only divisors are searched); the global batch B is a
+multiple of b * d; GPUs = t * p * d * c <= max_gpus. For each (t, p, d,
+ZeRO stage, micro-batch) recompute modes are tried in the order none,
+selective, full and the first that fits is kept (a heavier recompute of the
+same layout is only slower). CPU offload is searched only when nothing fits
+without it (it is for a capped GPU count). Keys fixed in the spec's
+``parallelism:`` section are not searched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from planner.estimate.compute import Flops
+from planner.plan.layout import RECOMPUTE_MODES, Layout
+from planner.plan.memory import GpuMemory, PlanModel, gpu_memory, states_lower_bound
+from planner.plan.timing import RunTime, run_time
+from planner.spec.model import ClusterChoice
+from planner.units import fmt_bytes
+
+MAX_MICRO_BATCH = 8
+
+
+@dataclass(frozen=True)
+class Candidate:
+    cluster: ClusterChoice
+    layout: Layout
+    memory: GpuMemory | None  # None when model states alone do not fit
+    states_bytes: int
+    time: RunTime | None  # expected MFU; None when it does not fit
+    usable: int
+    reason: str = ""  # why it fails (memory or constraints); "" when it passes
+
+    @property
+    def fits(self) -> bool:
+        return self.memory is not None and self.memory.fits
+
+    @property
+    def over_bytes(self) -> int:
+        need = self.memory.total if self.memory else self.states_bytes
+        return need - self.usable
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    ranked: tuple[Candidate, ...]  # fitting candidates, best first
+    near_misses: tuple[Candidate, ...]
+    evaluated: int
+
+
+def divisors(n: int) -> list[int]:
+    return [k for k in range(1, n + 1) if n % k == 0]
+
+
+def _options(fixed: Any, key: str, default: list[Any]) -> list[Any]:
+    value = getattr(fixed, key, None) if fixed is not None else None
+    return [value] if value is not None else default
+
+
+def _model_parallel(pm: PlanModel, cl: ClusterChoice) -> list[tuple[int, int, int, int]]:
+    """(t, p, c, e) combinations allowed by the model and the spec."""
+    a, f = pm.arch, pm.spec.parallelism
+    ts = [
+        t
+        for t in divisors(a.num_attention_heads)
+        if a.num_key_value_heads % t == 0 and t <= cl.gpus_per_node
+    ]
+    es = divisors(a.num_local_experts) if a.is_moe else [1]
+    return [
+        (t, p, c, e)
+        for t in _options(f, "tensor_parallel", ts)
+        for p in _options(f, "pipeline_parallel", divisors(a.num_layers))
+        for c in _options(f, "context_parallel", [1])
+        for e in _options(f, "expert_parallel", es)
+    ]
+
+
+class _Search:
+    def __init__(self, pm: PlanModel, flops: dict[str, Flops], usable: dict[str, int]) -> None:
+        self.pm, self.flops, self.usable = pm, flops, usable
+        self.fits: list[Candidate] = []
+        self.misses: list[Candidate] = []
+        self.evaluated = 0
+
+    def run(self, cl: ClusterChoice, offloads: list[str]) -> None:
+        pm, f = self.pm, self.pm.spec.parallelism
+        B = pm.spec.global_batch_size
+        usable = self.usable[cl.gpu.key]
+        mbs = _options(f, "micro_batch_size", [b for b in divisors(B) if b <= MAX_MICRO_BATCH])
+        recs = _options(f, "recompute", list(RECOMPUTE_MODES))
+        for t, p, c, e in _model_parallel(pm, cl):
+            for d in _options(f, "data_parallel", divisors(B)):
+                if t * p * c * d > cl.max_gpus or d % e:
+                    continue
+                zeros = _options(f, "zero_stage", [0, 1, 2, 3] if d > 1 else [0])
+                for z in zeros:
+                    for off in offloads:
+                        if off == "optimizer+params" and z < 3 and d > 1:
+                            continue
+                        base = Layout(
+                            t, p, d, c, e,
+                            sequence_parallel=_options(f, "sequence_parallel", [t > 1])[0],
+                            virtual_pipeline_stages=_options(f, "virtual_pipeline_stages", [1])[0],
+                            zero_stage=z, offload=off, global_batch_size=B,
+                        )  # fmt: skip
+                        self._layouts(cl, base, usable, mbs, recs)
+
+    def _layouts(
+        self, cl: ClusterChoice, base: Layout, usable: int, mbs: list[int], recs: list[str]
+    ) -> None:
+        bound = states_lower_bound(self.pm, base)
+        self.evaluated += 1
+        if bound > usable:
+            why = f"model states alone {fmt_bytes(bound)} > usable {fmt_bytes(usable)}"
+            self.misses.append(Candidate(cl, base, None, bound, None, usable, why))
+            return
+        for b in mbs:
+            if base.global_batch_size % (b * base.d):
+                continue
+            for r in recs:
+                lay = replace(base, micro_batch_size=b, recompute=r)
+                self.evaluated += 1
+                mem = gpu_memory(self.pm, lay, usable)
+                if mem.fits:
+                    rt = run_time(self.pm, cl, lay, self.flops[r], cl.mfu.expected)
+                    self.fits.append(Candidate(cl, lay, mem, bound, rt, usable))
+                    break
+                over = mem.total - usable
+                why = (
+                    f"needs {fmt_bytes(mem.total, 'GiB', 1)} per GPU,"
+                    f" {fmt_bytes(over, 'GiB', 1)} over"
+                )
+                self.misses.append(Candidate(cl, lay, mem, bound, None, usable, why))
+
+
+def constraint_failure(c: Candidate, max_days: float | None, max_usd: float | None) -> str:
+    t = c.time
+    if t is None:
+        return c.reason
+    if max_days is not None and t.days > max_days:
+        return f"takes {t.days:,.1f} days > max_days {max_days:g}"
+    if max_usd is not None and t.usd is not None and t.usd > max_usd:
+        return f"costs USD {t.usd:,.0f} > max_budget_usd {max_usd:,.0f}"
+    return ""
+
+
+def _rank_key(objective: str, max_days: float | None, max_usd: float | None) -> Any:
+    def key(c: Candidate) -> tuple[float, ...]:
+        t = c.time
+        assert t is not None
+        misses = 1.0 if constraint_failure(c, max_days, max_usd) else 0.0
+        cost = t.usd if t.usd is not None else t.gpu_hours
+        if misses and max_days is not None:
+            return (misses, t.days, cost, t.gpus)  # none meets the deadline: the closest
+        if objective == "fastest":
+            return (misses, t.days, cost, t.gpus)
+        if objective == "fewest-gpus":
+            return (misses, t.gpus, cost, t.days)
+        return (misses, cost, t.days, t.gpus)
+
+    return key
+
+
+def layout_key(c: Candidate) -> tuple[Any, ...]:
+    """Candidates that differ only in micro-batch or recompute count as one."""
+    lay = c.layout
+    return (c.cluster.gpu.key, lay.t, lay.p, lay.d, lay.zero_stage, lay.offload)
+
+
+def distinct(cands: list[Candidate], n: int) -> tuple[Candidate, ...]:
+    seen: set[tuple[Any, ...]] = set()
+    out = []
+    for c in cands:
+        k = layout_key(c)
+        if k not in seen:
+            seen.add(k)
+            out.append(c)
+        if len(out) == n:
+            break
+    return tuple(out)
+
+
+def search(pm: PlanModel, flops: dict[str, Flops], usable: dict[str, int]) -> SearchResult:
+    """All candidate GPU types; offload only where nothing fits without it."""
+    s = _Search(pm, flops, usable)
+    fixed_off = _options(pm.spec.parallelism, "offload", [None])[0]
+    for cl in pm.spec.clusters:
+        before = len(s.fits)
+        s.run(cl, [fixed_off or "none"])
+        if len(s.fits) == before and fixed_off is None:
+            s.run(cl, ["optimizer", "optimizer+params"])
+    c = pm.spec.constraints
+    ranked = sorted(s.fits, key=_rank_key(pm.spec.objective, c.max_days, c.max_budget_usd))
+    late = [x for x in ranked if constraint_failure(x, c.max_days, c.max_budget_usd)]
+    late = [replace(x, reason=constraint_failure(x, c.max_days, c.max_budget_usd)) for x in late]
+    misses = sorted(s.misses, key=lambda x: x.over_bytes)
+    near = distinct(late, 3) + distinct(misses, 5)
+    return SearchResult(tuple(ranked), near, s.evaluated)
+
+
+def min_gpus_to_fit(pm: PlanModel, cl: ClusterChoice, usable: int) -> Layout | None:
+    """The smallest GPU count at which any layout fits, ignoring max_gpus
+    (ZeRO 1-3 over d, full recompute, micro-batch 1, sequence parallel)."""
+    a, B = pm.arch, pm.spec.global_batch_size
+    ts = [t for t in divisors(a.num_attention_heads) if a.num_key_value_heads % t == 0]
+    ts = [t for t in ts if t <= cl.gpus_per_node]
+    shapes = sorted(
+        ((t * p * d, t, p, d) for t in ts for p in divisors(a.num_layers) for d in divisors(B)),
+    )
+    for _, t, p, d in shapes:
+        for z in (1, 2, 3) if d > 1 else (0,):
+            lay = Layout(t, p, d, sequence_parallel=t > 1, zero_stage=z, recompute="full",
+                         micro_batch_size=1, global_batch_size=B)  # fmt: skip
+            if states_lower_bound(pm, lay) <= usable and gpu_memory(pm, lay, usable).fits:
+                return lay
+    return None

@@ -1,0 +1,67 @@
+"""Plain-text summary of a plan for the terminal (``planner plan``)."""
+
+from __future__ import annotations
+
+from planner.plan.result import Plan
+from planner.plan.search import Candidate
+from planner.units import fmt_bytes, fmt_int, fmt_pct, fmt_usd
+
+
+def _usd(x: float | None) -> str:
+    return "no price" if x is None else fmt_usd(x)
+
+
+def _cand(c: Candidate, unit: str) -> str:
+    lay, mem = c.layout, (c.memory.total if c.memory else c.states_bytes)
+    tail = c.reason or (
+        f"{c.time.days:,.1f} days, {_usd(c.time.usd)}" if c.time is not None else ""
+    )
+    size = fmt_bytes(mem, unit, 1)
+    return f"  {c.cluster.gpu.key:12} {lay.gpus:>6} GPUs  {lay.describe()}  {size}  {tail}"
+
+
+def render_plan(plan: Plan, unit: str = "GiB") -> str:
+    s, lay, m, cl = plan.spec, plan.layout, plan.memory, plan.cluster
+    e, lo, hi = plan.times["expected"], plan.times["low"], plan.times["high"]
+    verdict = "fits" if plan.fits else "DOES NOT FIT"
+    out = [
+        f"{s.title}  ({s.source})",
+        "",
+        f"Plan ({s.objective}): {lay.gpus} x {cl.gpu.name}"
+        f" on {lay.nodes(cl.gpus_per_node)} node(s)",
+        f"  layout: {lay.describe()}; {lay.num_microbatches} micro-batches per step",
+        f"  memory per GPU ({m.stage} stage): {fmt_bytes(m.total, unit)} of usable"
+        f" {fmt_bytes(m.usable, unit)} -> {verdict} (margin {fmt_bytes(m.margin, unit)})",
+    ]
+    for name, val in (
+        ("weights (16-bit)", m.weights),
+        ("master weights (fp32)", m.master_weights),
+        ("gradients", m.gradients),
+        ("optimizer states", m.optimizer_states),
+        ("activations", m.activations),
+        ("temporaries", m.temporary),
+        ("communication buffers", m.communication),
+        ("allocator fragmentation", m.fragmentation),
+    ):
+        out.append(f"    {name:24} {fmt_bytes(val, unit):>14}")
+    st = e.step
+    out += [
+        "",
+        f"Time: step {st.total:,.2f} s (compute {st.compute:,.2f}, bubble {st.bubble:,.2f},"
+        f" TP {st.tensor_parallel:,.2f}, PP {st.pipeline:,.2f}, DP {st.data_parallel:,.2f},"
+        f" ZeRO-3 {st.zero3_gather:,.2f}, offload {st.offload:,.2f}) at MFU {fmt_pct(st.mfu)}",
+        f"  {fmt_int(e.tokens_per_second)} tokens/s; {e.days:,.1f} days budgeted"
+        f" (range {lo.days:,.1f}-{hi.days:,.1f}; goodput {fmt_pct(s.assumptions.goodput, 0)})",
+        f"  GPU-hours {fmt_int(e.gpu_hours)} budgeted ({fmt_int(e.gpu_hours_steady)} steady)",
+        f"Cost: {_usd(e.usd)} (range {_usd(lo.usd)}-{_usd(hi.usd)}); price: {cl.price_source}",
+    ]
+    if plan.findings:
+        out += ["", "Findings:"]
+        out += [f"  {f.id} [{f.severity}] {f.message}" for f in plan.findings]
+    if plan.alternatives:
+        out += ["", "Runners-up:"] + [_cand(c, unit) for c in plan.alternatives]
+    if plan.search.near_misses:
+        out += ["", "Near misses:"] + [_cand(c, unit) for c in plan.search.near_misses]
+    out.append("")
+    out.append(f"Sizes in {unit} ({'2^30' if unit == 'GiB' else '1e9'} bytes).")
+    return "\n".join(out)

@@ -1,0 +1,188 @@
+"""Step time, run time and cost of a layout (docs/plan.md, "Time model").
+
+step = compute + bubble + tensor-parallel + pipeline + exposed data-parallel
+       + exposed ZeRO-3 gathers + offload
+
+* compute = hardware FLOPs per step (planner.estimate.compute: model FLOPs
+  plus what recomputation repeats) / (GPUs x dense peak x MFU). MFU is the
+  steady-state share of peak the kernels sustain (the cluster's or the GPU
+  catalog's low/expected/high, an assumption).
+* bubble = compute x (p-1)/(v*m): the 1F1B bubble fraction of the whole
+  step is (p-1)/(m+p-1), interleaved (p-1)/(v*m+p-1) (Narayanan et al.
+  2021, s2.2.1-2.2.2).
+* tensor parallel: Megatron-LM does 2 all-reduces in the forward and 2 in
+  the backward of each layer over b*s*h activations (Shoeybi et al. 2019,
+  s3, Figure 4; sequence parallelism replaces each by a reduce-scatter plus
+  an all-gather of the same volume, Korthikanti et al. 2022 s4.2.2); full
+  recompute repeats the forward two. Ring cost 2(t-1)/t x bytes / bandwidth
+  (Patarasuk & Yuan 2009; NCCL), NVLink when t <= nvlink_domain_gpus, else
+  the inter-node network; not overlapped (conservative).
+* pipeline: each micro-batch sends b*s*h activations forward and their
+  gradients back per stage boundary (x v interleaved; scatter/gather divides
+  by t, Narayanan et al. 2021 s4.1).
+* data parallel: all-reduce of the gradients 2(d-1)/d x G / bandwidth (ZeRO
+  0); reduce-scatter of G plus all-gather of the 16-bit weights W (ZeRO 1-2;
+  same volume, ZeRO s7.1); ZeRO-3 gathers W before each micro-batch's
+  forward and backward (ZeRO s7.2: 1.5x the baseline volume per step at
+  m = 1). Gradient reduction overlaps the last micro-batch's backward by
+  ``assumptions.dp_overlap`` (PyTorch DDP buckets, Li et al. 2020 s3.2.3);
+  ZeRO-3's prefetched gathers overlap the whole compute by the same share.
+* offload: 16-bit gradients to the host and updated 16-bit weights back over
+  PCIe, and the CPU Adam step at ``assumptions.cpu_adam_params_per_second``
+  (Ren et al. 2021, ZeRO-Offload s4); parameter offload also streams the
+  weights in for every micro-batch's forward and backward.
+
+Bandwidths are the catalog's per-GPU unidirectional figures x
+``assumptions.bandwidth_efficiency``. Run time: steady = steps x step;
+budgeted = steady / goodput (restarts, evaluation, stalls).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from planner.catalog import Gpu
+from planner.estimate.compute import Flops
+from planner.estimate.states import PrecisionConvention
+from planner.plan.layout import Layout
+from planner.plan.memory import PlanModel, ceil_div
+from planner.spec.model import ClusterChoice
+from planner.units import SECONDS_PER_DAY, SECONDS_PER_HOUR
+
+
+def peak_flops(gpu: Gpu, conv: PrecisionConvention) -> float:
+    """Dense peak for the compute dtype, falling back to fp16 then fp32 (as
+    planner.engine.peak_for does for the first candidate GPU)."""
+    for dtype in (conv.compute_dtype, "fp16", "fp32"):
+        peak = gpu.peak_flops(dtype)
+        if peak:
+            return peak
+    raise ValueError(f"GPU {gpu.key} has no dense TFLOP/s figure")
+
+
+@dataclass(frozen=True)
+class StepTime:
+    compute: float
+    bubble: float
+    tensor_parallel: float
+    pipeline: float
+    data_parallel: float  # exposed part
+    zero3_gather: float  # exposed part
+    offload: float
+    mfu: float
+
+    @property
+    def total(self) -> float:
+        return (
+            self.compute + self.bubble + self.tensor_parallel + self.pipeline
+            + self.data_parallel + self.zero3_gather + self.offload
+        )  # fmt: skip
+
+
+def _ring(n: int, nbytes: float, bw: float) -> float:
+    """Ring reduce-scatter + all-gather (= all-reduce): 2(n-1)/n x bytes / bw."""
+    return 0.0 if n <= 1 else 2 * (n - 1) / n * nbytes / bw
+
+
+def _bandwidths(cl: ClusterChoice, lay: Layout, eff: float) -> tuple[float, float, float]:
+    """(tensor-parallel, pipeline, data-parallel) bytes/s per GPU."""
+    g = cl.gpu
+    intra, inter = g.intra_node_gb_s * 1e9 * eff, g.inter_node_gb_s * 1e9 * eff
+    tp = intra if lay.t <= g.nvlink_domain_gpus else inter
+    pp = intra if lay.t * lay.p * lay.c <= min(cl.gpus_per_node, g.nvlink_domain_gpus) else inter
+    dp = intra if lay.gpus <= min(cl.gpus_per_node, g.nvlink_domain_gpus) else inter
+    return tp, pp, dp
+
+
+def step_time(pm: PlanModel, cl: ClusterChoice, lay: Layout, flops: Flops, mfu: float) -> StepTime:
+    a, s, arch = pm.spec.assumptions, pm.training.sequence_length, pm.arch
+    conv, m = pm.conv, max(lay.num_microbatches, 1)
+    tokens = lay.global_batch_size * s
+    compute = flops.hardware_per_token * tokens / (lay.gpus * peak_flops(cl.gpu, conv) * mfu)
+    bubble = compute * (lay.p - 1) / (lay.v * m)
+    bw_tp, bw_pp, bw_dp = _bandwidths(cl, lay, a.bandwidth_efficiency)
+    act = lay.micro_batch_size * (s / lay.c) * arch.hidden_size * conv.activation_bytes
+    layers = ceil_div(arch.num_layers, lay.p)
+    n_ar = 6 if lay.recompute == "full" else 4
+    tp = m * layers * n_ar * _ring(lay.t, act, bw_tp)
+    pp = 2 * m * lay.v * act / lay.t / bw_pp if lay.p > 1 else 0.0
+    params = max(pm.stage_params(lay))
+    grads, weights = params * conv.grad_bytes, params * conv.weight_bytes
+    backward_one = compute * 2 / 3 / m
+    dp = z3 = 0.0
+    if lay.d > 1:
+        dp_comm = _ring(lay.d, grads, bw_dp) / (2 if lay.zero_stage == 3 else 1)
+        if lay.zero_stage in (1, 2):
+            dp_comm = (_ring(lay.d, grads, bw_dp) + _ring(lay.d, weights, bw_dp)) / 2
+        dp = max(0.0, dp_comm - a.dp_overlap * backward_one)
+        if lay.zero_stage == 3:
+            z3 = max(0.0, m * _ring(lay.d, weights, bw_dp) - a.dp_overlap * compute)
+    return StepTime(compute, bubble, tp, pp, dp, z3, _offload(pm, cl, lay, params, m), mfu)
+
+
+def _offload(pm: PlanModel, cl: ClusterChoice, lay: Layout, params: float, m: int) -> float:
+    if lay.offload == "none":
+        return 0.0
+    a, conv = pm.spec.assumptions, pm.conv
+    pcie = cl.gpu.pcie_gb_s * 1e9 * a.bandwidth_efficiency
+    shard = params / lay.d
+    out = shard * (conv.grad_bytes + conv.weight_bytes) / pcie
+    out += shard / a.cpu_adam_params_per_second
+    if lay.offload == "optimizer+params":
+        out += 2 * m * shard * conv.weight_bytes / pcie
+    return out
+
+
+@dataclass(frozen=True)
+class RunTime:
+    """One end of the range (low / expected / high) for a whole run."""
+
+    step: StepTime
+    steps: float
+    gpus: int
+    tokens_per_second: float
+    steady_seconds: float
+    budgeted_seconds: float
+    price_per_gpu_hour: float | None
+
+    @property
+    def days(self) -> float:
+        return self.budgeted_seconds / SECONDS_PER_DAY
+
+    @property
+    def gpu_hours(self) -> float:
+        return self.gpus * self.budgeted_seconds / SECONDS_PER_HOUR
+
+    @property
+    def gpu_hours_steady(self) -> float:
+        return self.gpus * self.steady_seconds / SECONDS_PER_HOUR
+
+    @property
+    def usd(self) -> float | None:
+        p = self.price_per_gpu_hour
+        return None if p is None else self.gpu_hours * p
+
+
+def run_time(pm: PlanModel, cl: ClusterChoice, lay: Layout, flops: Flops, mfu: float) -> RunTime:
+    st = step_time(pm, cl, lay, flops, mfu)
+    tokens_per_step = lay.global_batch_size * pm.training.sequence_length
+    steps = pm.training.tokens / tokens_per_step
+    steady = steps * st.total
+    return RunTime(
+        step=st,
+        steps=steps,
+        gpus=lay.gpus,
+        tokens_per_second=tokens_per_step / st.total,
+        steady_seconds=steady,
+        budgeted_seconds=steady / pm.spec.assumptions.goodput,
+        price_per_gpu_hour=cl.price_per_gpu_hour,
+    )
+
+
+def run_range(pm: PlanModel, cl: ClusterChoice, lay: Layout, flops: Flops) -> dict[str, RunTime]:
+    """low = fastest (high MFU), high = slowest (low MFU)."""
+    return {
+        "low": run_time(pm, cl, lay, flops, cl.mfu.high),
+        "expected": run_time(pm, cl, lay, flops, cl.mfu.expected),
+        "high": run_time(pm, cl, lay, flops, cl.mfu.low),
+    }

@@ -1,0 +1,106 @@
+"""Time model: pipeline bubble, and calibration against published runs."""
+
+from __future__ import annotations
+
+import pytest
+
+from planner.plan import make_plan
+from planner.plan.layout import Layout
+from planner.plan.timing import run_time, step_time
+from planner.spec import load_spec_text
+
+
+def _spec(model: str, seq: int, batch: int, tokens: str, gpu: str, gpus: int, extra: str = ""):
+    return load_spec_text(
+        f"""
+name: t
+model: {model}
+training: {{sequence_length: {seq}, global_batch_size: {batch}, tokens: {tokens} {extra}}}
+cluster: {{gpu: {gpu}, max_gpus: {gpus}}}
+"""
+    )
+
+
+@pytest.mark.parametrize(("v", "want"), [(1, 3 / 8), (2, 3 / 16)])
+def test_pipeline_bubble(v: int, want: float) -> None:
+    # Narayanan et al. 2021 s2.2: bubble fraction (p-1)/(m+p-1) of the step,
+    # i.e. (p-1)/m of the ideal compute; interleaved (p-1)/(v*m).
+    plan = make_plan(_spec("llama-2-7b", 4096, 8, "1e9", "a100-80gb", 8))
+    lay = Layout(1, 4, 1, virtual_pipeline_stages=v, global_batch_size=8)  # m = 8
+    st = step_time(plan.model, plan.cluster, lay, plan.flops["none"], 0.45)
+    assert st.bubble / st.compute == pytest.approx(want)
+    assert st.bubble / (st.bubble + st.compute) == pytest.approx(3 / (v * 8 + 3))
+
+
+def test_compute_term_is_flops_over_peak_times_mfu() -> None:
+    # Single GPU, no parallelism: step = 6N-style FLOPs / (312 TFLOP/s x MFU).
+    # Hand count for Llama-2-7B (6,738,415,616 params; 32 layers, h 4096):
+    # matmul weights/token = total - input embedding (32000 x 4096) - norms
+    # (65 x 4096); the untied LM head (32000 x 4096) is a matmul and stays;
+    # attention 4 x 32 x 4096 x 4096 per token; training = 3 x forward.
+    plan = make_plan(_spec("llama-2-7b", 4096, 1, "1e9", "a100-80gb", 8))
+    lay = Layout(1, 1, 1, global_batch_size=1)
+    st = step_time(plan.model, plan.cluster, lay, plan.flops["none"], 0.5)
+    matmul = 6_738_415_616 - 32000 * 4096 - 65 * 4096
+    per_token = 3 * (2 * matmul + 4 * 32 * 4096 * 4096)
+    assert st.compute == pytest.approx(per_token * 4096 / (312e12 * 0.5), rel=1e-9)
+    assert st.total == st.compute
+
+
+# Llama 2 (Touvron et al. 2023, Table 2; shared/reference/reference_runs.yaml
+# llama2_family): A100-80GB, 2T tokens, context 4096, global batch 4M tokens
+# (1024 sequences); published 184,320 and 1,720,320 GPU-hours.
+#
+# Tolerance: the planner's expected (budgeted) GPU-hours must lie within 15%
+# of the published totals, and the published figure must lie inside the
+# planner's low-high range. The A100 MFU default (0.40/0.52/0.58) is
+# calibrated on two published sources together: Megatron-LM 2021 (44-52% of
+# peak on executed FLOPs) and these Llama 2 totals (about 45% of peak over
+# the whole run counting attention FLOPs, i.e. about 52% steady at goodput
+# 0.85). One MFU cannot fit 7B and 70B exactly (their layouts add different
+# bubble and communication terms; predictions are 1.01x and 1.09x), and the
+# published totals include restarts Meta does not quantify: 15% covers both.
+@pytest.mark.parametrize(
+    ("preset", "published"), [("llama-2-7b", 184_320), ("llama-2-70b", 1_720_320)]
+)
+def test_llama2_gpu_hours(preset: str, published: int) -> None:
+    plan = make_plan(_spec(preset, 4096, 1024, "2T", "a100-80gb", 2048))
+    assert plan.fits
+    ratio = plan.expected.gpu_hours / published
+    assert 0.85 <= ratio <= 1.15, ratio
+    assert plan.times["low"].gpu_hours <= published <= plan.times["high"].gpu_hours
+    assert plan.expected.gpu_hours_steady < plan.expected.gpu_hours
+
+
+# Megatron-LM 2021 Table 1 (megatron2021_weak_scaling): achieved TFLOP/s per
+# A100 counting recompute, all ten rows. Check: at the expected A100 MFU the predicted throughput is
+# 80-110% of the published one. The MFU default is calibrated on this table
+# and Llama 2 together (see above); the explicit bubble and TP terms come on
+# top of it, so the largest pipelines (p = 35, 64) come out lowest (0.83x).
+@pytest.mark.parametrize(
+    "row",
+    [
+        (24, 2304, 24, 1, 1, 32, 512, 137),
+        (32, 3072, 30, 2, 1, 64, 512, 138),
+        (32, 4096, 36, 4, 1, 128, 512, 142),
+        (48, 6144, 40, 8, 1, 256, 1024, 135),
+        (64, 8192, 48, 8, 2, 512, 1536, 138),
+        (80, 10240, 60, 8, 4, 1024, 1792, 140),
+        (96, 12288, 80, 8, 8, 1536, 2304, 148),
+        (128, 16384, 96, 8, 16, 1920, 2160, 155),
+        (128, 20480, 105, 8, 35, 2520, 2520, 163),
+        (160, 25600, 128, 8, 64, 3072, 3072, 163),
+    ],
+)
+def test_megatron_throughput(row: tuple[int, ...]) -> None:
+    heads, h, layers, t, p, gpus, batch, tflops = row
+    model = (
+        f"{{architecture: gpt, hidden_size: {h}, num_layers: {layers},"
+        f" num_attention_heads: {heads}, vocab_size: 51200, max_position_embeddings: 2048}}"
+    )
+    plan = make_plan(_spec(model, 2048, batch, "1e10", "a100-80gb", gpus, ", recompute: full"))
+    lay = Layout(t, p, gpus // (t * p), recompute="full", global_batch_size=batch)
+    fl = plan.flops["full"]
+    rt = run_time(plan.model, plan.cluster, lay, fl, plan.cluster.mfu.expected)
+    achieved = fl.hardware_per_token * rt.tokens_per_second / gpus / 1e12
+    assert 0.8 <= achieved / tflops <= 1.1, achieved
