@@ -167,6 +167,21 @@ def _rank_key(objective: str, max_days: float | None, max_usd: float | None) -> 
     return key
 
 
+def _fastest_within_band(ranked: list[Candidate], c: Any, band: float) -> list[Candidate]:
+    """Cheapest, but costs within ``band`` of the cheapest feasible plan count
+    as equal and the fastest of them comes first: without it, a run with no
+    deadline lands on a handful of GPUs for years to save a fraction of a
+    percent, less than any price's uncertainty (assumptions.cost_tie_band)."""
+    ok = [x for x in ranked if not constraint_failure(x, c.max_days, c.max_budget_usd)]
+    if not ok:
+        return ranked
+    cost = lambda x: x.time.usd if x.time.usd is not None else x.time.gpu_hours  # noqa: E731
+    limit = cost(ok[0]) * (1 + band)
+    tied = sorted((x for x in ok if cost(x) <= limit), key=lambda x: (x.time.days, cost(x)))
+    chosen = {id(x) for x in tied}
+    return tied + [x for x in ranked if id(x) not in chosen]
+
+
 def layout_key(c: Candidate) -> tuple[Any, ...]:
     """Candidates that differ only in micro-batch or recompute count as one."""
     lay = c.layout
@@ -197,6 +212,8 @@ def search(pm: PlanModel, flops: dict[str, Flops], usable: dict[str, int]) -> Se
             s.run(cl, ["optimizer", "optimizer+params"])
     c = pm.spec.constraints
     ranked = sorted(s.fits, key=_rank_key(pm.spec.objective, c.max_days, c.max_budget_usd))
+    if pm.spec.objective == "cheapest":
+        ranked = _fastest_within_band(ranked, c, pm.spec.assumptions.cost_tie_band)
     late = [x for x in ranked if constraint_failure(x, c.max_days, c.max_budget_usd)]
     late = [replace(x, reason=constraint_failure(x, c.max_days, c.max_budget_usd)) for x in late]
     misses = sorted(s.misses, key=lambda x: x.over_bytes)

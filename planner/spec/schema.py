@@ -241,6 +241,11 @@ class AssumptionsSection(Strict):
     nccl_buffer_gib: Annotated[float, Field(ge=0)] = Field(
         0.5, description="NCCL internal buffers per GPU when it communicates."
     )
+    cost_tie_band: Annotated[float, Field(ge=0, lt=1)] = Field(
+        0.05,
+        description="Objective `cheapest`: plans within this share of the cheapest cost count"
+        " as equal and the fastest of them is chosen.",
+    )
     ddp_bucket_mib: Annotated[float, Field(ge=0)] = Field(
         25.0, description="Gradient bucket size (PyTorch DDP bucket_cap_mb), double-buffered."
     )
