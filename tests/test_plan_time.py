@@ -106,3 +106,53 @@ def test_megatron_throughput(row: tuple[int, ...]) -> None:
     rt = run_time(plan.model, plan.cluster, lay, fl, plan.cluster.mfu.expected)
     achieved = fl.hardware_per_token * rt.tokens_per_second / gpus / 1e12
     assert 0.8 <= achieved / tflops <= 1.1, achieved
+
+
+# Narayanan et al. 2021 s5.2, Table 2 (megatron2021_gpt3_175b_ptd_vs_zero3):
+# GPT-3 175B on A100-80GB, global batch 1536, full recompute; ZeRO-3 without
+# model parallelism (micro-batch 4, 2, 1 on 384, 768, 1536 GPUs) against
+# PTD-P (t=8, p=12, micro-batch 1). Published TFLOP/s per GPU: ZeRO-3 144,
+# 88, 44; PTD-P 153, 149, 141. Check: each predicted figure is within
+# 0.8-1.3x of the published one (the ZeRO-3 gathers' overlap is an
+# assumption, assumptions.dp_overlap, so the ZeRO-3 rows come out 13-24%
+# high), and the model reproduces the paper's conclusion that PTD-P
+# overtakes ZeRO-3 as GPUs are added at fixed batch, by more than 2x at 1536.
+_GPT3 = (
+    "{architecture: gpt, hidden_size: 12288, num_layers: 96, num_attention_heads: 96,"
+    " vocab_size: 51200, max_position_embeddings: 2048}"
+)
+
+
+def _gpt3_tflops(gpus: int, lay: Layout) -> float:
+    plan = make_plan(_spec(_GPT3, 2048, 1536, "1e10", "a100-80gb", gpus, ", recompute: full"))
+    fl = plan.flops["full"]
+    rt = run_time(plan.model, plan.cluster, lay, fl, plan.cluster.mfu.expected)
+    return fl.hardware_per_token * rt.tokens_per_second / gpus / 1e12
+
+
+@pytest.mark.parametrize(
+    ("gpus", "micro", "zero3", "ptdp"), [(384, 4, 144, 153), (768, 2, 88, 149), (1536, 1, 44, 141)]
+)
+def test_gpt3_zero3_vs_ptdp(gpus: int, micro: int, zero3: float, ptdp: float) -> None:
+    z = _gpt3_tflops(
+        gpus,
+        Layout(
+            1,
+            1,
+            gpus,
+            zero_stage=3,
+            recompute="full",
+            micro_batch_size=micro,
+            global_batch_size=1536,
+        ),
+    )
+    m = _gpt3_tflops(
+        gpus,
+        Layout(8, 12, gpus // 96, recompute="full", micro_batch_size=1, global_batch_size=1536),
+    )
+    assert 0.8 <= z / zero3 <= 1.3, z
+    assert 0.8 <= m / ptdp <= 1.3, m
+    if gpus >= 768:
+        assert m > z
+    if gpus == 1536:
+        assert m / z > 2
