@@ -61,6 +61,12 @@ class ActivationInputs:
     recompute: str  # "none" | "selective" | "full"
     implementation: str = "megatron"
     extra: dict[str, float] = field(default_factory=dict)
+    # The training precision's name: the hf-transformers profile needs to
+    # know bf16-autocast (fp32 residual stream, bf16 matmul outputs).
+    precision: str = ""
+    # Whose kernels' saved tensors to count: "cuda" (what planner plans for)
+    # or "cpu" (only to compare with a `planner measure` trace).
+    device: str = "cuda"
 
     @property
     def tokens(self) -> int:
@@ -229,6 +235,10 @@ def activations(x: ActivationInputs) -> Activations:
         kept = full
     elif x.recompute == "selective":
         kept = [t for t in full if not t.core_attention]
+    elif x.implementation == "hf-transformers":
+        from planner.estimate.hf_profile import hf_checkpointed_layer
+
+        kept = hf_checkpointed_layer(x)
     else:
         kept = [
             Saved(

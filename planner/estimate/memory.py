@@ -129,6 +129,7 @@ def activation_inputs(
         dropout=t.dropout,
         recompute=recompute or t.recompute,
         implementation=t.implementation,
+        precision=conv.name,
     )
 
 

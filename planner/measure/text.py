@@ -1,0 +1,52 @@
+"""Text rendering of a ``planner measure`` comparison."""
+
+from __future__ import annotations
+
+from planner.measure.compare import Comparison
+from planner.units import fmt_bytes, fmt_int
+
+
+def render(c: Comparison, unit: str = "GiB") -> str:
+    d = c.to_dict()
+    m, e, ec = d["measured"], d["estimate"], d["estimate_cpu_kernels"]
+
+    def b(n: int) -> str:
+        return fmt_bytes(n, unit, 3)
+
+    lines = [
+        f"planner measure: {d['case']}",
+        f"  traced under fake tensors in {d['trace_seconds']:.2f} s"
+        f" (recompute traced as {d['traced_recompute']})",
+        "",
+        f"  {'':34}{'measured':>14}{'estimate':>14}{'ratio':>8}",
+        f"  {'per layer':34}{b(m['per_layer_bytes']):>14}{b(e['per_layer_bytes']):>14}"
+        f"{_ratio(m['per_layer_bytes'], e['per_layer_bytes']):>8}",
+    ]
+    for part, n in m["non_layer_bytes"].items():
+        lines.append(f"  {'non-layer: ' + part:34}{b(n):>14}")
+    non_layer = sum(m["non_layer_bytes"].values())
+    lines += [
+        f"  {'non-layer total':34}{b(non_layer):>14}{b(e['non_layer_bytes']):>14}"
+        f"{_ratio(non_layer, e['non_layer_bytes']):>8}",
+        f"  {'total (' + str(c.case.arch.num_layers) + ' layers)':34}{b(m['total_bytes']):>14}"
+        f"{b(e['total_bytes']):>14}{_ratio(m['total_bytes'], e['total_bytes']):>8}",
+        f"  {'total, exact bytes':34}{fmt_int(m['total_bytes']):>14}"
+        f"{fmt_int(e['total_bytes']):>14}",
+        "",
+        f"  estimate: {e['implementation']} profile, CUDA kernels (what planner plans with)",
+        f"  hf-transformers profile on CPU kernels: {b(ec['total_bytes'])}"
+        f" (measured / that = {d['ratio_measured_to_cpu_estimate']:.4f})",
+    ]
+    notes = d["cpu_vs_cuda_differences"]
+    if notes:
+        lines.append("  CPU trace vs a CUDA run:")
+        lines += [f"   - {n}" for n in notes]
+    lines.append(
+        "  Not seen by the trace: CUDA context, allocator fragmentation, NCCL buffers,"
+        " kernel workspaces (documented assumptions in `planner estimate`)."
+    )
+    return "\n".join(lines)
+
+
+def _ratio(a: int, b: int) -> str:
+    return f"{a / b:.3f}" if b else "-"
