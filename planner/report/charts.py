@@ -1,0 +1,216 @@
+"""The report's charts: one function per chart, plain numbers in, SVG text out.
+
+Determinism (the golden tests compare bytes): matplotlib's Agg/SVG backend,
+a fixed figure size, the bundled DejaVu Sans drawn as paths (so the output
+does not depend on the fonts installed), ``svg.hashsalt`` fixed (clip-path
+ids are hashes of it) and no ``Date`` metadata. matplotlib is imported
+inside the functions only: ``planner`` must start fast without it.
+
+Sizes are plotted in GiB (2**30 bytes), money in USD; every axis says so.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from planner.units import GiB
+
+FIGSIZE = (7.0, 3.6)  # inches; fits an A4 or Letter text column
+PALETTE = (
+    "#4e79a7",
+    "#f28e2b",
+    "#e15759",
+    "#76b7b2",
+    "#59a14f",
+    "#edc948",
+    "#b07aa1",
+    "#9c755f",
+    "#bab0ac",
+)
+_RC = {
+    "svg.hashsalt": "planner-report",
+    "svg.fonttype": "path",
+    "font.family": "DejaVu Sans",
+    "font.size": 9.0,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "path.simplify": False,
+}
+
+
+@contextmanager
+def _figure(ncols: int = 1) -> Iterator[tuple[Any, Any]]:
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    with matplotlib.rc_context(_RC):
+        fig, ax = plt.subplots(1, ncols, figsize=FIGSIZE, layout="constrained")
+        try:
+            yield fig, ax
+        finally:
+            plt.close(fig)
+
+
+def _svg(fig: Any) -> str:
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
+    return buf.getvalue()
+
+
+def _gib(n_bytes: float) -> float:
+    return n_bytes / GiB
+
+
+def _stacked(ax: Any, labels: Sequence[str], stacks: Sequence[Mapping[str, float]]) -> None:
+    """Stacked bars: one bar per label, one colour per component (in the
+    order the components first appear)."""
+    components: list[str] = []
+    for s in stacks:
+        components += [c for c in s if c not in components]
+    bottoms = [0.0] * len(stacks)
+    for i, comp in enumerate(components):
+        values = [s.get(comp, 0.0) for s in stacks]
+        ax.bar(labels, values, bottom=bottoms, label=comp, color=PALETTE[i % len(PALETTE)])
+        bottoms = [b + v for b, v in zip(bottoms, values, strict=True)]
+
+
+def memory_comparison(simplified: Mapping[str, int], precise: Mapping[str, int]) -> str:
+    """Two stacked bars: the seed's simplified method and the precise method,
+    per component, in GiB, for one model replica."""
+    with _figure() as (fig, ax):
+        _stacked(
+            ax,
+            ["simplified (seed)", "precise"],
+            [{k: _gib(v) for k, v in simplified.items()}, {k: _gib(v) for k, v in precise.items()}],
+        )
+        ax.set_title("Training memory of one replica: simplified vs precise")
+        ax.set_ylabel("memory (GiB, 2^30 bytes)")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
+        return _svg(fig)
+
+
+def plan_memory(
+    bars: Sequence[tuple[str, Mapping[str, float]]],
+    usable_bytes: int,
+    title: str = "Memory per GPU: recommended plan and alternatives",
+) -> str:
+    """Per-GPU memory of the recommended plan and its alternatives, stacked by
+    component (GiB), with the usable memory per GPU as a dashed line."""
+    with _figure() as (fig, ax):
+        labels = [label for label, _ in bars]
+        _stacked(ax, labels, [{k: _gib(v) for k, v in comp.items()} for _, comp in bars])
+        ax.axhline(_gib(usable_bytes), color="black", linestyle="--", linewidth=1.0)
+        ax.plot([], [], color="black", linestyle="--", label="usable per GPU")
+        ax.set_title(title)
+        ax.set_ylabel("memory per GPU (GiB)")
+        ax.tick_params(axis="x", labelsize=7)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
+        return _svg(fig)
+
+
+def zero_stages(series: Mapping[str, Sequence[tuple[int, int]]], usable_bytes: int) -> str:
+    """Memory per GPU (GiB) against the number of GPUs, one line per ZeRO
+    stage (or layout); the usable memory per GPU as a dashed line.
+    ``series`` maps a label to (GPUs, bytes per GPU) points."""
+    with _figure() as (fig, ax):
+        xs: set[int] = set()
+        for i, (label, points) in enumerate(series.items()):
+            x = [p[0] for p in points]
+            xs.update(x)
+            ax.plot(
+                x,
+                [_gib(p[1]) for p in points],
+                marker="o",
+                markersize=3,
+                label=label,
+                color=PALETTE[i % len(PALETTE)],
+            )
+        ax.axhline(
+            _gib(usable_bytes), color="black", linestyle="--", linewidth=1.0, label="usable per GPU"
+        )
+        ax.set_xscale("log", base=2)
+        ticks = sorted(xs)
+        ax.set_xticks(ticks, [str(t) for t in ticks])
+        ax.minorticks_off()
+        ax.set_title("Memory per GPU vs number of GPUs (data parallel, by ZeRO stage)")
+        ax.set_xlabel("GPUs (data-parallel degree)")
+        ax.set_ylabel("memory per GPU (GiB)")
+        ax.legend(fontsize=8, frameon=False)
+        return _svg(fig)
+
+
+def time_cost(points: Sequence[tuple[int, float, float | None]], chosen_gpus: int | None) -> str:
+    """Training days (left axis) and cost in USD (right axis) against the
+    number of GPUs; the recommended GPU count is marked."""
+    with _figure() as (fig, ax):
+        x = [p[0] for p in points]
+        ax.plot(
+            x,
+            [p[1] for p in points],
+            marker="o",
+            markersize=3,
+            color=PALETTE[0],
+            label="duration (days)",
+        )
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(x, [str(v) for v in x])
+        ax.minorticks_off()
+        ax.set_xlabel("GPUs")
+        ax.set_ylabel("duration (days)")
+        handles, labels = ax.get_legend_handles_labels()
+        if all(p[2] is not None for p in points):
+            ax2 = ax.twinx()
+            ax2.spines["right"].set_visible(True)
+            ax2.plot(
+                x,
+                [p[2] for p in points],
+                marker="s",
+                markersize=3,
+                color=PALETTE[1],
+                label="cost (USD)",
+            )
+            ax2.set_ylabel("cost (USD)")
+            ax2.set_ylim(bottom=0)
+            h2, l2 = ax2.get_legend_handles_labels()
+            handles, labels = handles + h2, labels + l2
+        if chosen_gpus is not None:
+            ax.axvline(chosen_gpus, color="grey", linestyle=":", linewidth=1.0)
+            handles.append(ax.plot([], [], color="grey", linestyle=":")[0])
+            labels.append(f"recommended ({chosen_gpus} GPUs)")
+        ax.set_ylim(bottom=0)
+        ax.set_title("Time and cost vs number of GPUs")
+        ax.legend(handles, labels, fontsize=8, frameon=False, loc="upper center")
+        return _svg(fig)
+
+
+def precision_strategies(rows: Sequence[tuple[str, Mapping[str, float]]]) -> str:
+    """Bytes per parameter of each precision strategy, stacked by component."""
+    with _figure() as (fig, ax):
+        _stacked(ax, [r[0] for r in rows], [r[1] for r in rows])
+        ax.set_title("Model states per parameter by precision strategy")
+        ax.set_ylabel("bytes per parameter")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
+        return _svg(fig)
+
+
+_ID = re.compile(r'\bid="([^"]+)"')
+
+
+def inline(svg: str, prefix: str) -> str:
+    """An SVG document as an element for inlining in HTML: the XML prolog
+    dropped and every id prefixed, so several charts in one page never share
+    an id (matplotlib names glyphs ``DejaVuSans-41`` in every file)."""
+    start = svg.index("<svg")
+    body = svg[start:]
+    ids = set(_ID.findall(body))
+    for old in sorted(ids, key=len, reverse=True):
+        new = f"{prefix}-{old}"
+        body = body.replace(f'id="{old}"', f'id="{new}"')
+        body = body.replace(f'"#{old}"', f'"#{new}"').replace(f"(#{old})", f"(#{new})")
+    return body

@@ -1,0 +1,147 @@
+"""``build_context(estimate_dict, plan_dict, spec) -> ReportContext``: every
+figure the report prints, as plain records, built from the JSON documents of
+``planner estimate`` (planner.engine.to_dict) and ``planner plan``
+(planner.plan.plan_to_dict), so that the report depends on those stable keys
+and not on the planner's internal classes. Templates only lay it out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from planner.report import comparison as cmp
+from planner.report import plan_sections as ps
+from planner.report import serving
+from planner.report.assumptions import assumptions_table, rules_appendix
+from planner.report.figures import make_charts
+from planner.report.records import Chart, Note, Sections, Table, gib
+from planner.spec.model import Spec
+from planner.units import fmt_count, fmt_int
+
+
+@dataclass(frozen=True)
+class ReportContext:
+    name: str
+    title: str
+    source: str
+    description: str
+    version: str
+    paper: str  # "a4" or "letter"
+    generated: str | None  # only with report.timestamp (breaks byte-stability)
+    kind: str  # "training" or "inference"
+    model_line: str
+    workload_line: str
+    summary: Any  # plan_sections.Summary or serving.ServingSummary
+    sections: Sections
+    assumptions: Table
+    rules: list[Note]
+    charts: dict[str, Chart] = field(default_factory=dict)
+
+    @property
+    def chart_dir(self) -> str:
+        """Folder of the SVG files beside the Markdown, relative to it."""
+        return f"{self.name}_charts"
+
+
+def _model_line(e: dict[str, Any]) -> str:
+    m = e["model"]
+    line = f"Model: {m['name']} ({m['architecture']}), {fmt_int(m['parameters'])} parameters"
+    line += f" ({fmt_count(m['parameters'])})"
+    if m["active_parameters"] != m["parameters"]:
+        line += f", {fmt_count(m['active_parameters'])} active per token"
+    return line
+
+
+def _workload_line(spec: Spec) -> str:
+    if spec.training is not None:
+        t = spec.training
+        return (
+            f"Workload: training on {fmt_count(t.tokens)} tokens, sequence length"
+            f" {fmt_int(t.sequence_length)}, global batch {fmt_int(spec.global_batch_size)}"
+            f" sequences, {t.precision}, {t.optimizer}"
+        )
+    w = spec.inference
+    assert w is not None
+    return (
+        f"Workload: inference, batch {w.batch_size}, {fmt_int(w.prompt_tokens)} prompt +"
+        f" {fmt_int(w.generated_tokens)} generated tokens, {w.weight_precision} weights,"
+        f" {w.kv_cache_precision} KV cache"
+    )
+
+
+def _training_sections(e: dict[str, Any], plan: dict[str, Any] | None, spec: Spec) -> Sections:
+    x = Sections(
+        comparison=cmp.comparison_table(e),
+        differences=cmp.differences(e, spec),
+        seed_mistakes=cmp.seed_mistakes(e, spec),
+        precision=cmp.precision_table(e),
+    )
+    if plan is not None:
+        ps.fill_plan_sections(x, plan, spec)
+    return x
+
+
+def _inference_sections(e: dict[str, Any], plan: dict[str, Any] | None, spec: Spec) -> Sections:
+    i = e["inference"]
+    w = spec.inference
+    assert w is not None
+    rows = (
+        (f"weights ({i['weight_precision']})", gib(i["weights"])),
+        (
+            f"KV cache ({w.kv_cache_precision}, {fmt_int(i['cached_tokens_per_sequence'])}"
+            f" tokens x {w.batch_size} sequences)",
+            gib(i["kv_cache"]),
+        ),
+        ("working activations (prefill of one layer)", gib(i["activations"])),
+        ("runtime overhead (CUDA context, fragmentation)", gib(i["runtime_overhead"])),
+        ("total per replica", gib(i["total"])),
+    )
+    x = Sections(
+        inference=Table(("component", "memory"), rows),
+        inference_notes=[
+            f"KV cache per token of one sequence: {fmt_int(i['kv_cache_per_token'])} bytes"
+            " (2 x layers x kv_heads x head_dim x bytes; Pope et al. 2022, s2).",
+        ],
+        seed_mistakes=cmp.seed_mistakes(e, spec),
+    )
+    serving.fill_serving_sections(x, e, plan, spec)
+    return x
+
+
+def build_context(
+    estimate_dict: dict[str, Any],
+    plan_dict: dict[str, Any] | None,
+    spec: Spec,
+    *,
+    charts: bool = True,
+    paper: str | None = None,
+    generated: str | None = None,
+) -> ReportContext:
+    """All the report's content. ``charts=False`` leaves the charts out
+    (the benchmark times them separately)."""
+    from importlib.metadata import version
+
+    e = estimate_dict
+    if spec.training is not None:
+        sections = _training_sections(e, plan_dict, spec)
+        summary: Any = ps.training_summary(plan_dict, spec)
+    else:
+        sections = _inference_sections(e, plan_dict, spec)
+        summary = serving.serving_summary(e, plan_dict, spec)
+    return ReportContext(
+        name=spec.name,
+        title=spec.title,
+        source=spec.source,
+        description=spec.description,
+        version=version("planner"),
+        paper=paper or spec.report.paper,
+        generated=generated if spec.report.timestamp else None,
+        kind="training" if spec.training is not None else "inference",
+        model_line=_model_line(e),
+        workload_line=_workload_line(spec),
+        summary=summary,
+        sections=sections,
+        assumptions=assumptions_table(e, plan_dict, spec),
+        rules=rules_appendix(plan_dict),
+        charts=make_charts(e, plan_dict, spec) if charts else {},
+    )

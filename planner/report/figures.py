@@ -1,0 +1,134 @@
+"""The report's charts as ``Chart`` records: the numbers each chart plots
+(from the estimate and plan JSON, and planner.report.whatif) and a caption
+that says what to read from it. Drawing is planner.report.charts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from planner.report import charts, serving, whatif
+from planner.report.records import Chart, gib
+from planner.spec.model import Spec
+
+COMPONENTS = (
+    ("master_weights", "fp32 master weights"),
+    ("weights", "working weights"),
+    ("gradients", "gradients"),
+    ("optimizer_states", "optimizer states"),
+    ("activations", "activations"),
+    ("temporary", "temporary buffers"),
+    ("runtime_overhead", "runtime overhead"),
+)
+PLAN_COMPONENTS = (*COMPONENTS[:5], ("other", "other (temporary, comm., fragmentation)"))
+
+
+def _comparison(e: dict[str, Any]) -> tuple[str, str, str]:
+    s, p = e["memory"]["simplified"], e["memory"]["precise"]
+    svg = charts.memory_comparison(
+        {label: s.get(k, 0) for k, label in COMPONENTS},
+        {label: p[k] for k, label in COMPONENTS},
+    )
+    ratio = p["total"] / s["total"]
+    cap = (
+        f"The precise total ({gib(p['total'])}) is {ratio:,.1f}x the simplified one"
+        f" ({gib(s['total'])}); the gap is the fp32 master weights, the fp32 optimizer states and"
+        " the activations the simplified method leaves out."
+    )
+    return "Simplified vs precise memory (one replica)", cap, svg
+
+
+def _precision(e: dict[str, Any]) -> tuple[str, str, str]:
+    rows = [
+        (r["precision"], {label: r["bytes_per_parameter"][k] for k, label in COMPONENTS[:4]})
+        for r in e["precision_strategies"]
+    ]
+    cap = (
+        "Mixed precision saves no model-state memory over fp32 with Adam: the fp32 master copy"
+        " replaces the bytes the 16-bit weights and gradients save; the gain is speed and"
+        " activation memory. The optimizer states dominate."
+    )
+    return "Bytes per parameter by precision strategy", cap, charts.precision_strategies(rows)
+
+
+def _plan_bars(plan: dict[str, Any], spec: Spec, w: whatif.WhatIf) -> tuple[str, str, str]:
+    p = plan["plan"]
+    bars = [("recommended", {label: p["memory_per_gpu"][k] for k, label in PLAN_COMPONENTS})]
+    for i, r in enumerate(plan["alternatives"][:4], start=2):
+        if r["gpu"] != p["gpu"]:
+            continue  # other GPU types have another usable line
+        mem = w.memory(whatif.layout_of(r, spec))
+        comp = {k: getattr(mem, k) for k, _ in PLAN_COMPONENTS}
+        bars.append((f"#{i}: {r['gpus']} GPU, ZeRO-{r['zero_stage']}", {
+            label: comp[k] for k, label in PLAN_COMPONENTS}))  # fmt: skip
+    cap = (
+        f"Each bar is one GPU of the layout's fullest stage; the dashed line is the usable memory"
+        f" ({gib(p['usable_memory_per_gpu'])}). Bars below the line fit; the space above a bar is"
+        " headroom. Runners-up are numbered as in the plan section."
+    )
+    return "Memory per GPU: plan and runners-up", cap, charts.plan_memory(bars, w.usable)
+
+
+def _zero(w: whatif.WhatIf) -> tuple[str, str, str]:
+    series = whatif.zero_sweep(w)
+    lay = w.layout
+    cap = (
+        f"The chosen model-parallel group (t={lay.t}, p={lay.p}) replicated d times, at micro-batch"
+        f" {lay.micro_batch_size} and recompute {lay.recompute}: ZeRO-1 and -2 shard the optimizer"
+        " states and gradients, ZeRO-3 also the weights; activations are not sharded, so every"
+        " line levels off at them. Points under the dashed line fit."
+    )
+    return "Memory per GPU vs GPU count by ZeRO stage", cap, charts.zero_stages(series, w.usable)
+
+
+def _time_cost(plan: dict[str, Any], w: whatif.WhatIf) -> tuple[str, str, str] | None:
+    pts = whatif.gpu_sweep(w)
+    if len(pts) < 2:
+        return None
+    cap = (
+        "The chosen layout with more or fewer data-parallel replicas (where it fits): more GPUs"
+        " shorten the run until communication and the pipeline bubble grow; cost rises with"
+        " every GPU that waits. The objective picked the marked point."
+    )
+    return "Time and cost vs GPU count", cap, charts.time_cost(pts, plan["plan"]["gpus"])
+
+
+def _serving(e: dict[str, Any], spec: Spec) -> tuple[str, str, str]:
+    f = serving.fits(e, spec)[0]
+    i, frag = e["inference"], spec.assumptions.allocator_fragmentation
+    a = spec.model
+    bars = []
+    for t in (1, 2, 4, 8):
+        if t > f.cluster.gpus_per_node or a.num_key_value_heads % t or a.num_attention_heads % t:
+            continue
+        comp = {"weights": i["weights"] / t, "KV cache": i["kv_cache"] / t,
+                "activations": i["activations"] / t}  # fmt: skip
+        comp["fragmentation"] = sum(comp.values()) * frag
+        bars.append((f"t={t}", comp))
+    cap = (
+        f"Memory per GPU of one serving replica split over t GPUs by tensor parallelism; the"
+        f" dashed line is the usable memory of one {f.cluster.gpu.name} ({gib(f.usable)})."
+        " The smallest t under the line is the replica size."
+    )
+    return (
+        "Serving memory per GPU vs tensor-parallel degree",
+        cap,
+        charts.plan_memory(bars, f.usable, "Serving memory per GPU vs tensor-parallel degree"),
+    )
+
+
+def make_charts(e: dict[str, Any], plan: dict[str, Any] | None, spec: Spec) -> dict[str, Chart]:
+    made: list[tuple[str, tuple[str, str, str] | None]] = []
+    if spec.training is not None:
+        made += [("memory_comparison", _comparison(e)), ("precision_strategies", _precision(e))]
+        if plan is not None:
+            w = whatif.what_if(plan, spec)
+            made += [("plan_memory", _plan_bars(plan, spec, w)), ("zero_stages", _zero(w)),
+                     ("time_cost", _time_cost(plan, w))]  # fmt: skip
+    else:
+        made.append(("serving_memory", _serving(e, spec)))
+    out, n = {}, 0
+    for key, got in made:
+        if got is not None:
+            n += 1
+            out[key] = Chart(key, n, got[0], got[1], got[2])
+    return out

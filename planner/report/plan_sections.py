@@ -1,0 +1,224 @@
+"""Sections 1, 4, 5 and 6 for a training plan: the summary, memory per GPU,
+the layout with its findings, runners-up and near-misses, time and cost.
+
+Input: the JSON of ``planner plan`` (planner.plan.plan_to_dict); what-if
+figures come from planner.report.whatif."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from planner.report import budget as bud
+from planner.report import whatif
+from planner.report.records import Sections, Table, gib
+from planner.spec.model import Spec
+from planner.units import fmt_duration, fmt_int, fmt_pct, fmt_usd
+
+MEMORY_ROWS = (
+    ("weights", "16-bit working weights"),
+    ("master_weights", "fp32 master weights"),
+    ("gradients", "gradients"),
+    ("optimizer_states", "optimizer states"),
+    ("activations", "activations"),
+)
+
+
+def layout_text(p: dict[str, Any]) -> str:
+    parts = [
+        f"tensor parallel {p['tensor_parallel']}",
+        f"pipeline parallel {p['pipeline_parallel']}",
+    ]
+    parts.append(f"data parallel {p['data_parallel']}")
+    if p.get("context_parallel", 1) > 1:
+        parts.append(f"context parallel {p['context_parallel']}")
+    if p.get("expert_parallel", 1) > 1:
+        parts.append(f"expert parallel {p['expert_parallel']}")
+    text = " x ".join(parts) + f", ZeRO-{p['zero_stage']}, recompute {p['recompute']}"
+    if p["offload"] != "none":
+        text += f", CPU offload of {p['offload']}"
+    return text + f", micro-batch {p['micro_batch_size']}"
+
+
+@dataclass(frozen=True)
+class Summary:
+    kind: str
+    feasible: bool
+    reason: str
+    gpus: int
+    gpu_name: str
+    nodes: str
+    layout: str
+    duration: str
+    duration_range: str
+    gpu_hours: str
+    cost: str
+    price: str
+    contingency_rate: str
+    total: str
+    constraints: Table | None
+    risks: list[str]
+
+
+def _constraints(plan: dict[str, Any], spec: Spec) -> Table:
+    c, tm, cost, p = spec.constraints, plan["time"], plan["cost"], plan["plan"]
+    cl = bud.cluster_for(spec, p["gpu"])
+    rows = [("GPUs (cluster.max_gpus)", fmt_int(cl.max_gpus), fmt_int(p["gpus"]),
+             "met" if p["gpus"] <= cl.max_gpus else "not met")]  # fmt: skip
+    rows.append(("fits in GPU memory", "-", gib(p["memory_per_gpu"]["total"]) + " per GPU",
+                 "met" if p["fits"] else "not met"))  # fmt: skip
+    if c.max_days is not None:
+        over = tm["days"] - c.max_days
+        rows.append(("duration (constraints.max_days)", f"{c.max_days:g} days",
+                     f"{tm['days']:,.1f} days",
+                     "met" if over <= 0 else f"not met: {over:,.1f} days over"))  # fmt: skip
+    if c.max_budget_usd is not None and cost["usd"] is not None:
+        over = cost["usd"] - c.max_budget_usd
+        rows.append(("cost (constraints.max_budget_usd)", fmt_usd(c.max_budget_usd),
+                     fmt_usd(cost["usd"]),
+                     "met" if over <= 0 else f"not met: {fmt_usd(over)} over"))  # fmt: skip
+    return Table(("constraint", "limit", "plan", "status"), tuple(rows), ("l", "r", "r", "l"))
+
+
+def _risks(plan: dict[str, Any], spec: Spec, w: whatif.WhatIf) -> list[str]:
+    risks = [f["message"] for f in plan["findings"] if f["severity"] in ("error", "warning")][:3]
+    days = whatif.mfu_days(w)
+    cl = w.cluster
+    risks.append(
+        f"The duration assumes MFU {fmt_pct(cl.mfu.expected, 0)} ({cl.mfu_source}); at 20% lower"
+        f" MFU the run takes {days[0.8]:,.1f} days instead of {days[1.0]:,.1f}."
+    )
+    if cl.price_is_indicative and cl.price_per_gpu_hour is not None:
+        risks.append("The GPU price is the catalog's indicative figure, not a quote.")
+    p = plan["plan"]
+    margin = p["margin_bytes"] / p["usable_memory_per_gpu"]
+    if p["fits"] and margin < 0.1:
+        risks.append(
+            f"Little memory headroom: {gib(p['margin_bytes'])} ({fmt_pct(margin)}) of the usable"
+            " memory is left; an allocator spike can run out of memory."
+        )
+    return risks
+
+
+def training_summary(plan: dict[str, Any] | None, spec: Spec) -> Summary:
+    assert plan is not None
+    p, tm, cost = plan["plan"], plan["time"], plan["cost"]
+    cl = bud.cluster_for(spec, p["gpu"])
+    errors = [f["message"] for f in plan["findings"] if f["severity"] == "error"]
+    rate = spec.report.contingency
+    usd = cost["usd"]
+    return Summary(
+        kind="training",
+        feasible=p["fits"] and not errors,
+        reason="; ".join(errors) + ("." if errors else ""),
+        gpus=p["gpus"],
+        gpu_name=cl.gpu.name,
+        nodes=f"{p['nodes']} node{'s' if p['nodes'] > 1 else ''} of {cl.gpus_per_node} GPUs",
+        layout=layout_text(p),
+        duration=fmt_duration(tm["days"] * 86400),
+        duration_range=f"{tm['days_low']:,.1f} to {tm['days_high']:,.1f} days",
+        gpu_hours=f"{tm['gpu_hours']:,.0f}",
+        cost="no price" if usd is None else fmt_usd(usd),
+        price=bud.price_text(cl),
+        contingency_rate=fmt_pct(rate, 0),
+        total="no price" if usd is None else fmt_usd(usd * (1 + rate)),
+        constraints=_constraints(plan, spec),
+        risks=_risks(plan, spec, whatif.what_if(plan, spec)),
+    )
+
+
+def _memory_table(p: dict[str, Any]) -> Table:
+    m, usable = p["memory_per_gpu"], p["usable_memory_per_gpu"]
+    rows = [(label, gib(m[k]), fmt_pct(m[k] / usable)) for k, label in MEMORY_ROWS]
+    for k, v in m["other_detail"].items():
+        rows.append((f"{k} buffers" if k != "fragmentation" else "allocator fragmentation",
+                     gib(v), fmt_pct(v / usable)))  # fmt: skip
+    rows += [
+        ("total", gib(m["total"]), fmt_pct(m["total"] / usable)),
+        ("usable (device memory - CUDA context)", gib(usable), "100.0%"),
+        ("headroom" if p["margin_bytes"] >= 0 else "shortfall", gib(abs(p["margin_bytes"])), ""),
+    ]
+    return Table(("component (per GPU)", "memory", "share of usable"), tuple(rows))
+
+
+def _optimizations(w: whatif.WhatIf, plan: dict[str, Any]) -> Table | None:
+    p, days = plan["plan"], plan["time"]["days"]
+    rows = []
+    for name, mem, rt in whatif.switched_off(w):
+        saved = mem.total - p["memory_per_gpu"]["total"]
+        fits = "fits" if mem.fits else "does not fit"
+        rows.append((name, gib(mem.total) + f" ({fits})", gib(saved),
+                     f"{fmt_pct(days / rt.days - 1)} longer"))  # fmt: skip
+    if not rows:
+        return None
+    return Table(("optimization", "memory per GPU without it", "saves", "time cost"), tuple(rows))
+
+
+def _candidates(rows: list[dict[str, Any]], spec: Spec, miss: bool) -> Table | None:
+    if not rows:
+        return None
+    out = []
+    for r in rows:
+        gpu = bud.cluster_for(spec, r["gpu"]).gpu.name
+        tail = (
+            (r.get("reason", ""),)
+            if miss
+            else (f"{r['days']:,.1f} days", "-" if r["usd"] is None else fmt_usd(r["usd"]))
+        )
+        out.append((f"{r['gpus']} x {gpu}: " + layout_text(r), gib(r["memory_per_gpu_total"]),
+                    *tail))  # fmt: skip
+    head = ("layout", "memory per GPU") + (("why not",) if miss else ("duration", "cost"))
+    return Table(head, tuple(out), ("l", "r", "l") if miss else ("l", "r", "r", "r"))
+
+
+def fill_plan_sections(x: Sections, plan: dict[str, Any], spec: Spec) -> None:
+    p, c = plan["plan"], plan["cost"]
+    w = whatif.what_if(plan, spec)
+    x.budget, x.budget_notes = bud.budget_table(plan, spec)
+    x.purchase = bud.purchase_table(p["gpus"], plan["time"]["gpu_hours"], spec, w.cluster)
+    x.plan_layout = _layout_table(plan, spec)
+    x.plan_memory = _memory_table(p)
+    x.optimizations = _optimizations(w, plan)
+    x.findings = Table(
+        ("rule", "severity", "finding"),
+        tuple((f["id"], f["severity"], f["message"]) for f in plan["findings"]),
+        ("l", "l", "l"),
+    ) if plan["findings"] else None  # fmt: skip
+    x.alternatives = _candidates(plan["alternatives"], spec, miss=False)
+    x.near_misses = _candidates(plan["near_misses"], spec, miss=True)
+    x.time_cost = bud.time_table(plan)
+    br = plan["time"]["step_breakdown_seconds"]
+    parts = ", ".join(f"{k.replace('_', ' ')} {v:,.2f} s" for k, v in br.items() if v)
+    x.time_notes = [
+        f"One optimizer step ({fmt_int(spec.global_batch_size)} sequences) takes"
+        f" {plan['time']['step_seconds']:,.2f} s at the expected MFU: {parts}.",
+        f"Duration = {plan['time']['steps']:,.0f} steps x step time / goodput"
+        f" {fmt_pct(spec.assumptions.goodput, 0)} (restarts, evaluation, stalls).",
+    ]
+    x.sensitivity = bud.sensitivity_table(
+        whatif.mfu_days(w), c["price_per_gpu_hour"], p["gpus"], spec.report.contingency
+    )
+
+
+def _layout_table(plan: dict[str, Any], spec: Spec) -> Table:
+    p = plan["plan"]
+    cl = bud.cluster_for(spec, p["gpu"])
+    rows = [
+        ("GPU", cl.gpu.name),
+        ("GPUs", f"{p['gpus']} ({p['nodes']} node(s) of {cl.gpus_per_node})"),
+        ("tensor parallel (t)", str(p["tensor_parallel"])),
+        ("sequence parallel", "yes" if p["sequence_parallel"] else "no"),
+        ("pipeline parallel (p)", str(p["pipeline_parallel"])),
+        ("data parallel (d)", str(p["data_parallel"])),
+        ("ZeRO stage", str(p["zero_stage"])),
+        ("activation recompute", p["recompute"]),
+        ("CPU offload", p["offload"]),
+        ("micro-batch x micro-batches per step",
+         f"{p['micro_batch_size']} x {p['num_microbatches']}"),
+        ("objective", plan["objective"]),
+    ]  # fmt: skip
+    if p["context_parallel"] > 1:
+        rows.insert(5, ("context parallel (c)", str(p["context_parallel"])))
+    if p["expert_parallel"] > 1:
+        rows.insert(5, ("expert parallel (e)", str(p["expert_parallel"])))
+    return Table(("setting", "value"), tuple(rows), ("l", "l"))
