@@ -15,7 +15,7 @@ from typing import Any
 
 def main(path: str) -> None:
     from planner.engine import estimate, to_dict
-    from planner.plan import make_plan, plan_to_dict
+    from planner.plan import plan_json
     from planner.report.context import build_context
     from planner.report.figures import make_charts
     from planner.report.render import render_html, render_markdown, render_pdf
@@ -31,7 +31,7 @@ def main(path: str) -> None:
 
     spec = stage("spec", lambda: load_spec(path))
     est = stage("estimate", lambda: to_dict(estimate(spec)))
-    plan = stage("plan", lambda: plan_to_dict(make_plan(spec)) if spec.training else None)
+    plan = stage("plan", lambda: plan_json(spec))
     charts = stage("charts", lambda: make_charts(est, plan, spec))
     ctx = stage("context", lambda: build_context(est, plan, spec, charts=False))
     ctx = type(ctx)(**{**vars(ctx), "charts": charts})

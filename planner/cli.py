@@ -78,14 +78,23 @@ def estimate(spec: str, fmt: str, unit: str) -> None:
 def plan(spec: str, fmt: str, unit: str) -> None:
     """Choose GPUs and a parallel layout (t, p, d, ZeRO, recompute), with
     per-GPU memory, time, cost and the recommendations behind them. A
-    `parallelism:` section in the spec fixes a layout to check instead.
+    `parallelism:` section in the spec fixes a layout to check instead. For
+    an inference spec: GPUs per serving replica, throughput and cost.
 
     Example: planner plan specs/seed-7b.yaml --format json
     """
     from planner.plan import make_plan, plan_to_dict
     from planner.spec import load_spec
 
-    result = make_plan(load_spec(spec))
+    loaded = load_spec(spec)
+    if loaded.inference is not None:
+        from planner.plan.serving import make_serving_plan, render_serving, serving_to_dict
+
+        serving = make_serving_plan(loaded)
+        click.echo(json.dumps(serving_to_dict(serving), indent=2) if fmt == "json"
+                   else render_serving(serving, unit))  # fmt: skip
+        return
+    result = make_plan(loaded)
     if fmt == "json":
         _emit(plan_to_dict(result))
     else:

@@ -103,3 +103,20 @@ def test_every_chart_has_title_caption_and_units(at_root: None) -> None:
     for c in ctx.charts.values():
         assert c.title and len(c.caption) > 40
         assert "<svg" in c.svg and "Date" not in c.svg
+
+
+def test_time_table_runs_from_fast_to_slow(at_root: None) -> None:
+    """The 'fast end' column has the shortest step, the most tokens/s and the
+    fewest GPU-hours; golden files alone would accept swapped columns."""
+    from planner.report.budget import time_table
+
+    spec = load_spec_text(EVIL.replace("<script>", "x"))
+    rows = {r[0]: r[1:] for r in time_table(plan_to_dict(make_plan(spec))).rows}
+
+    def num(s: str) -> float:
+        return float(s.split()[0].replace(",", "").replace("USD", "") or 0)
+
+    tokens = [num(x) for x in rows["Tokens per second"]]
+    hours = [num(x) for x in rows["GPU-hours"]]
+    assert tokens[0] > tokens[1] > tokens[2]
+    assert hours[0] < hours[1] < hours[2]

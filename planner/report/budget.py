@@ -109,7 +109,8 @@ def time_table(plan: dict[str, Any]) -> Table:
         return "-" if x is None else fmt_usd(x)
 
     rows = (
-        ("Tokens per second", *(f"{tm[k]:,.0f}" for k in _keys("tokens_per_second"))),
+        # throughput is highest at the fast end: its `_high` key goes first
+        ("Tokens per second", *(f"{tm[k]:,.0f}" for k in _keys("tokens_per_second")[::-1])),
         ("Step time", *(fmt_duration(tm[k]) for k in _keys("step_seconds"))),
         ("Duration", *(f"{tm[k]:,.2f} days" for k in _keys("days"))),
         ("GPU-hours", *(f"{tm[k]:,.0f}" for k in _keys("gpu_hours"))),

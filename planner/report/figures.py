@@ -52,13 +52,14 @@ def _precision(e: dict[str, Any]) -> tuple[str, str, str]:
 
 def _plan_bars(plan: dict[str, Any], spec: Spec, w: whatif.WhatIf) -> tuple[str, str, str]:
     p = plan["plan"]
-    bars = [("recommended", {label: p["memory_per_gpu"][k] for k, label in PLAN_COMPONENTS})]
+    head = f"plan\n{p['gpus']} GPUs\nZeRO-{p['zero_stage']}"
+    bars = [(head, {label: p["memory_per_gpu"][k] for k, label in PLAN_COMPONENTS})]
     for i, r in enumerate(plan["alternatives"][:4], start=2):
         if r["gpu"] != p["gpu"]:
             continue  # other GPU types have another usable line
         mem = w.memory(whatif.layout_of(r, spec))
         comp = {k: getattr(mem, k) for k, _ in PLAN_COMPONENTS}
-        bars.append((f"#{i}: {r['gpus']} GPU, ZeRO-{r['zero_stage']}", {
+        bars.append((f"#{i}\n{r['gpus']} GPUs\nZeRO-{r['zero_stage']}", {
             label: comp[k] for k, label in PLAN_COMPONENTS}))  # fmt: skip
     cap = (
         f"Each bar is one GPU of the layout's fullest stage; the dashed line is the usable memory"
@@ -92,13 +93,15 @@ def _time_cost(plan: dict[str, Any], w: whatif.WhatIf) -> tuple[str, str, str] |
     return "Time and cost vs GPU count", cap, charts.time_cost(pts, plan["plan"]["gpus"])
 
 
-def _serving(e: dict[str, Any], spec: Spec) -> tuple[str, str, str]:
-    f = serving.fits(e, spec)[0]
+def _serving(e: dict[str, Any], plan: dict[str, Any], spec: Spec) -> tuple[str, str, str]:
+    best = serving.options(plan)[0]
+    c = serving.cluster_for(spec, best["gpu"])
+    usable = best["usable_memory_per_gpu"]
     i, frag = e["inference"], spec.assumptions.allocator_fragmentation
     a = spec.model
     bars = []
     for t in (1, 2, 4, 8):
-        if t > f.cluster.gpus_per_node or a.num_key_value_heads % t or a.num_attention_heads % t:
+        if t > c.gpus_per_node or a.num_key_value_heads % t or a.num_attention_heads % t:
             continue
         comp = {"weights": i["weights"] / t, "KV cache": i["kv_cache"] / t,
                 "activations": i["activations"] / t}  # fmt: skip
@@ -106,13 +109,13 @@ def _serving(e: dict[str, Any], spec: Spec) -> tuple[str, str, str]:
         bars.append((f"t={t}", comp))
     cap = (
         f"Memory per GPU of one serving replica split over t GPUs by tensor parallelism; the"
-        f" dashed line is the usable memory of one {f.cluster.gpu.name} ({gib(f.usable)})."
+        f" dashed line is the usable memory of one {c.gpu.name} ({gib(usable)})."
         " The smallest t under the line is the replica size."
     )
     return (
         "Serving memory per GPU vs tensor-parallel degree",
         cap,
-        charts.plan_memory(bars, f.usable, "Serving memory per GPU vs tensor-parallel degree"),
+        charts.plan_memory(bars, usable, "Serving memory per GPU vs tensor-parallel degree"),
     )
 
 
@@ -125,7 +128,7 @@ def make_charts(e: dict[str, Any], plan: dict[str, Any] | None, spec: Spec) -> d
             made += [("plan_memory", _plan_bars(plan, spec, w)), ("zero_stages", _zero(w)),
                      ("time_cost", _time_cost(plan, w))]  # fmt: skip
     else:
-        made.append(("serving_memory", _serving(e, spec)))
+        made.append(("serving_memory", _serving(e, plan, spec)))
     out, n = {}, 0
     for key, got in made:
         if got is not None:

@@ -16,7 +16,6 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from planner.errors import PlannerError
 from planner.report.context import ReportContext
@@ -34,15 +33,12 @@ class Rendered:
 def build(spec_path: str | Path, paper: str | None = None, charts: bool = True) -> ReportContext:
     """Spec file -> estimate and plan JSON -> ReportContext."""
     from planner.engine import estimate, to_dict
+    from planner.plan import plan_json
     from planner.report.context import build_context
     from planner.spec import load_spec
 
     spec = load_spec(spec_path)
-    plan: dict[str, Any] | None = None
-    if spec.training is not None:
-        from planner.plan import make_plan, plan_to_dict
-
-        plan = plan_to_dict(make_plan(spec))
+    plan = plan_json(spec)
     return build_context(to_dict(estimate(spec)), plan, spec, paper=paper, charts=charts)
 
 

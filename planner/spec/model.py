@@ -274,7 +274,9 @@ def _cluster(
             continue
         per_node = c.gpus_per_node or gpu.gpus_per_node
         max_gpus = c.max_gpus or per_node
-        if c.price_per_gpu_hour is not None:
+        if g.price_per_gpu_hour is not None:
+            price, price_src = g.price_per_gpu_hour, "spec"
+        elif c.price_per_gpu_hour is not None:
             price, price_src = c.price_per_gpu_hour, "spec"
         else:
             price, price_src = gpu.price_per_gpu_hour, gpu.price_note or "no price known"

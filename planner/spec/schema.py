@@ -190,6 +190,9 @@ class GpuSection(Strict):
     inter_node_gb_s: Annotated[float, Field(gt=0)] | None = None
     pcie_gb_s: Annotated[float, Field(gt=0)] | None = None
     nvlink_domain_gpus: Count | None = None
+    price_per_gpu_hour: Annotated[float, Field(ge=0)] | None = Field(
+        None, description="USD per GPU-hour for this GPU type (overrides cluster's)."
+    )
 
 
 class ClusterSection(Strict):
@@ -245,6 +248,12 @@ class AssumptionsSection(Strict):
         0.05,
         description="Objective `cheapest`: plans within this share of the cheapest cost count"
         " as equal and the fastest of them is chosen.",
+    )
+    decode_bandwidth_efficiency: Fraction = Field(
+        0.7, description="Serving: share of peak HBM bandwidth a decode step streams at."
+    )
+    collective_latency_us: Annotated[float, Field(ge=0)] = Field(
+        10.0, description="Serving: lower bound of one tensor-parallel all-reduce (microseconds)."
     )
     ddp_bucket_mib: Annotated[float, Field(ge=0)] = Field(
         25.0, description="Gradient bucket size (PyTorch DDP bucket_cap_mb), double-buffered."
