@@ -4,6 +4,7 @@ print. Errors a user can fix print one clean message and exit 2."""
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Any
 
@@ -20,6 +21,18 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except PlannerError as exc:
             click.echo(str(exc), err=True)
+            ctx.exit(2)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as exc:  # a bug, most likely met through unusual input
+            if os.environ.get("PLANNER_DEBUG"):
+                raise
+            click.echo(
+                f"planner: internal error ({type(exc).__name__}: {exc}); the input may be"
+                " outside what planner handles. Set PLANNER_DEBUG=1 for the traceback and"
+                " please report it with the spec.",
+                err=True,
+            )
             ctx.exit(2)
 
 

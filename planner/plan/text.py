@@ -53,7 +53,9 @@ def render_plan(plan: Plan, unit: str = "GiB") -> str:
         f"  {fmt_int(e.tokens_per_second)} tokens/s; {e.days:,.1f} days budgeted"
         f" (range {lo.days:,.1f}-{hi.days:,.1f}; goodput {fmt_pct(s.assumptions.goodput, 0)})",
         f"  GPU-hours {fmt_int(e.gpu_hours)} budgeted ({fmt_int(e.gpu_hours_steady)} steady)",
-        f"Cost: {_usd(e.usd)} (range {_usd(lo.usd)}-{_usd(hi.usd)}); price: {cl.price_source}",
+        f"Cost: {_usd(e.usd)} (range {_usd(lo.usd)} to {_usd(hi.usd)}); price: {cl.price_source}"
+        if e.usd is not None
+        else "Cost: no price known for this GPU; set cluster.price_per_gpu_hour (USD)",
     ]
     if plan.findings:
         out += ["", "Findings:"]

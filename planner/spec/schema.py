@@ -6,6 +6,7 @@ built from these classes, and docs/spec.md describes them for people.
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Annotated, Literal
 
@@ -23,6 +24,8 @@ def _to_number(v: object) -> object:
         m = _NUMBER.match(v)
         if m:
             x = float(m.group(1).replace("_", "")) * _SUFFIX.get(m.group(2), 1)
+            if not math.isfinite(x):
+                return v  # too large for a float: let pydantic reject the text
             return int(x) if x == int(x) else x
     return v
 
