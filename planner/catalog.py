@@ -60,6 +60,16 @@ class Gpu:
         tf = self.dense_tflops.get(dtype)
         return None if tf is None else float(tf) * 1e12
 
+    def compute_peak(self, dtype: str) -> float:
+        """Dense peak FLOP/s for the compute dtype, falling back to fp16, then
+        fp32, where the GPU lacks the format (V100 has no bf16: the plan
+        recommends fp16-mixed there, REC-001)."""
+        for d in (dtype, "fp16", "fp32"):
+            peak = self.peak_flops(d)
+            if peak:
+                return peak
+        raise ValueError(f"GPU {self.key} has no dense TFLOP/s figure")
+
     @property
     def supports_bf16(self) -> bool:
         return self.dense_tflops.get("bf16") is not None

@@ -93,18 +93,6 @@ def precision_strategies(spec: Spec, counts: ParameterCounts) -> tuple[StrategyR
     return tuple(rows)
 
 
-def peak_for(spec: Spec, conv: PrecisionConvention) -> float:
-    """Dense peak FLOP/s of the first candidate GPU for the compute dtype;
-    falls back to fp16, then fp32, where the GPU lacks the format (V100 has
-    no bf16: the plan recommends fp16-mixed there)."""
-    gpu = spec.cluster.gpu
-    for dtype in (conv.compute_dtype, "fp16", "fp32"):
-        peak = gpu.peak_flops(dtype)
-        if peak:
-            return peak
-    raise ValueError(f"GPU {gpu.key} has no dense TFLOP/s figure")
-
-
 def _training(spec: Spec, counts: ParameterCounts) -> TrainingEstimate:
     t = spec.training
     assert t is not None
@@ -117,7 +105,7 @@ def _training(spec: Spec, counts: ParameterCounts) -> TrainingEstimate:
     )
     flops = training_flops(a, counts, t.sequence_length, t.recompute)
     c = spec.cluster
-    peak = peak_for(spec, conv)
+    peak = spec.cluster.gpu.compute_peak(conv.compute_dtype)
     hw = flops.hardware_total(t.tokens)
     time = {
         "low": time_and_cost(hw, c.max_gpus, peak, c.mfu.high, c.price_per_gpu_hour),

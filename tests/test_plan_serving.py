@@ -4,6 +4,7 @@ calculations from the formulas in the module docstring."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -97,7 +98,7 @@ def test_best_is_cheapest_per_token_and_json_keys() -> None:
     assert [a["gpu"] for a in d["alternatives"]] == ["h100-sxm"]
 
 
-def test_cli_plan_on_inference_spec(tmp_path) -> None:  # noqa: ANN001
+def test_cli_plan_on_inference_spec(tmp_path: Path) -> None:
     f = tmp_path / "serve.yaml"
     f.write_text(_spec())
     r = CliRunner().invoke(main, ["plan", str(f), "--format", "json"])

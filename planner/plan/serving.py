@@ -120,7 +120,7 @@ def _timing(spec: Spec, counts: ParameterCounts, m: InferenceMemory, c: ClusterC
     assert w is not None
     gpu = c.gpu
     dtype = "bf16" if w.weight_precision in ("int4", "int8", "fp8", "bf16") else w.weight_precision
-    peak = gpu.peak_flops(dtype) or gpu.peak_flops("fp16") or gpu.peak_flops("fp32") or 1.0
+    peak = gpu.compute_peak(dtype)
     mfu = c.mfu.expected
     prompt_attn = 4.0 * arch.num_layers * attention_span(arch, w.prompt_tokens) * arch.q_dim / 2
     prefill_flops = w.batch_size * w.prompt_tokens * (2.0 * counts.matmul_per_token + prompt_attn)

@@ -41,23 +41,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from planner.catalog import Gpu
 from planner.estimate.compute import Flops
-from planner.estimate.states import PrecisionConvention
 from planner.plan.layout import Layout
 from planner.plan.memory import PlanModel, ceil_div
 from planner.spec.model import ClusterChoice
 from planner.units import SECONDS_PER_DAY, SECONDS_PER_HOUR
-
-
-def peak_flops(gpu: Gpu, conv: PrecisionConvention) -> float:
-    """Dense peak for the compute dtype, falling back to fp16 then fp32 (as
-    planner.engine.peak_for does for the first candidate GPU)."""
-    for dtype in (conv.compute_dtype, "fp16", "fp32"):
-        peak = gpu.peak_flops(dtype)
-        if peak:
-            return peak
-    raise ValueError(f"GPU {gpu.key} has no dense TFLOP/s figure")
 
 
 @dataclass(frozen=True)
@@ -98,7 +86,11 @@ def step_time(pm: PlanModel, cl: ClusterChoice, lay: Layout, flops: Flops, mfu: 
     a, s, arch = pm.spec.assumptions, pm.training.sequence_length, pm.arch
     conv, m = pm.conv, max(lay.num_microbatches, 1)
     tokens = lay.global_batch_size * s
-    compute = flops.hardware_per_token * tokens / (lay.gpus * peak_flops(cl.gpu, conv) * mfu)
+    compute = (
+        flops.hardware_per_token
+        * tokens
+        / (lay.gpus * cl.gpu.compute_peak(conv.compute_dtype) * mfu)
+    )
     bubble = compute * (lay.p - 1) / (lay.v * m)
     bw_tp, bw_pp, bw_dp = _bandwidths(cl, lay, a.bandwidth_efficiency)
     act = lay.micro_batch_size * (s / lay.c) * arch.hidden_size * conv.activation_bytes
