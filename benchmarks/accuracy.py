@@ -65,7 +65,10 @@ equals a real CPU run byte for byte (tests/test_measure.py).
 
 Tiny 2-layer models (h = 64, 4 heads, MLP 160, vocabulary 128) of each
 family: llama-style MHA and GQA, GPT-2 with dropout 0.1, Mixtral-style MoE
-(4 experts, top-2). "error" compares the trace with the analytic
+(4 experts, top-2); and, so that no term matches by a coincidence of that
+shape, a llama-style GQA model of other widths (h = 96, 6 heads of 32,
+2 kv heads, MLP 200, vocabulary 300) with and without Qwen3's per-head
+q/k RMSNorm (`qk_norm`, traced as Qwen3ForCausalLM). "error" compares the trace with the analytic
 `hf-transformers` profile evaluated for CPU kernels (like with like); the
 last two columns show the profile as planner uses it (CUDA kernels) and
 the ratio, which differs from 1 only where CPU and CUDA kernels keep

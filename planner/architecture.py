@@ -66,6 +66,9 @@ class Architecture:
     num_local_experts: int = 1
     num_experts_per_tok: int = 1
     sliding_window: int | None = None
+    # RMSNorm over each head's queries and keys before rotary (Qwen3,
+    # OLMo 2: HF Qwen3Attention.q_norm / k_norm, weight of head_dim each).
+    qk_norm: bool = False
     # Set only when the model is given by its parameter count (the seed's way).
     parameters: int | None = None
     # Published count for presets, kept so tests and reports can compare.
@@ -133,6 +136,11 @@ def parameter_tensors(a: Architecture) -> list[ParamTensor]:
             ParamTensor("attn.q_bias", (a.q_dim,), "bias", L),
             ParamTensor("attn.k_bias", (a.kv_dim,), "bias", L),
             ParamTensor("attn.v_bias", (a.kv_dim,), "bias", L),
+        ]
+    if a.qk_norm:
+        t += [
+            ParamTensor("attn.q_norm", (a.head_dim,), "norm", L),
+            ParamTensor("attn.k_norm", (a.head_dim,), "norm", L),
         ]
     if a.attention_out_bias:
         t.append(ParamTensor("attn.o_bias", (h,), "bias", L))

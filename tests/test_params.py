@@ -204,6 +204,18 @@ HF_FIXTURES = {
     "mixtral.json": 46_702_792_704,
     # openai-community/gpt2: model_facts.yaml.
     "gpt2.json": 124_439_808,
+    # The next five: transformers 5.24 `num_parameters()` of the model built
+    # from the same config on the meta device (Qwen3ForCausalLM,
+    # Qwen3MoeForCausalLM, LlamaForCausalLM, Phi3ForCausalLM), an
+    # implementation independent of planner's counting. Qwen/Qwen3-8B
+    # (8.2B), Qwen3-0.6B (0.6B, tied), Qwen3-30B-A3B (30.5B total, 3.3B
+    # active, model card), meta-llama/Llama-3.2-1B (1.24B, tied),
+    # microsoft/Phi-3-mini-4k-instruct (3.8B).
+    "qwen3_8b.json": 8_190_735_360,
+    "qwen3_06b.json": 596_049_920,
+    "qwen3_30b_a3b.json": 30_532_122_624,
+    "llama3_2_1b.json": 1_235_814_400,
+    "phi3_mini.json": 3_821_079_552,
 }
 
 
@@ -248,3 +260,27 @@ def test_mistral_import_keeps_sliding_window() -> None:
 def test_fixtures_are_json_objects() -> None:
     for name in HF_FIXTURES:
         assert isinstance(json.loads((HF_DIR / name).read_text()), dict)
+
+
+def test_qwen3_qk_norm_by_hand() -> None:
+    # Qwen3-8B: h 4096, 36 layers, 32 heads of 128, 8 kv heads, MLP 12288,
+    # vocab 151,936, untied; q_norm and k_norm are RMSNorm weights of
+    # head_dim (128) each per layer (HF modeling_qwen3.py, Qwen3Attention).
+    h, q, kv = 4096, 32 * 128, 8 * 128
+    layer = 2 * h * q + 2 * h * kv + 2 * 128 + 3 * h * 12288 + 2 * h
+    assert 36 * layer + 2 * 151936 * h + h == 8_190_735_360
+    spec = _spec("{hf_config: qwen3_8b.json}", HF_DIR)
+    a = spec.model  # type: ignore[attr-defined]
+    assert a.qk_norm and not a.attention_bias
+    assert count_parameters(a).per_layer == layer
+
+
+def test_qwen3_moe_active_parameters() -> None:
+    # Qwen3-30B-A3B: 128 experts of width 768, 8 active, router 128 x 2048,
+    # no shared expert; the model card gives 3.3B activated parameters.
+    spec = _spec("{hf_config: qwen3_30b_a3b.json}", HF_DIR)
+    c = count_parameters(spec.model)  # type: ignore[attr-defined]
+    h = 2048
+    expert = 3 * h * 768
+    assert c.total - c.active == 48 * (128 - 8) * expert
+    assert 3.3e9 <= c.active < 3.4e9  # 3,353,032,704; model card: "3.3B" activated

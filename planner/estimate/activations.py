@@ -86,6 +86,9 @@ def megatron_layer(x: ActivationInputs) -> list[Saved]:
         Saved("k", sb * kv, e, "QK^T needs K (2sbh; kv-sized under GQA)"),
         Saved("v", sb * kv, e, "attention over V needs V (2sbh; kv-sized under GQA)"),
     ]
+    if a.qk_norm:  # Megatron-core qk_layernorm: each norm saves its input
+        out.append(Saved("q_norm.input", sb * q, e, "query norm saves its input (2sbh)"))
+        out.append(Saved("k_norm.input", sb * kv, e, "key norm saves its input (kv-sized)"))
     if x.attention == "eager":
         scores = b * heads * s * s
         out.append(Saved("softmax.output", scores, e, "softmax output (2as^2b)", True))

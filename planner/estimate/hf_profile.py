@@ -242,12 +242,33 @@ def _weight_copies(x: ActivationInputs) -> list[Saved]:
     return [Saved("autocast.weight_copies", n, 2, "bf16 casts of the layer's linear weights")]
 
 
+def _qk_norm(x: ActivationInputs) -> list[Saved]:
+    """Qwen3Attention.q_norm / k_norm (modeling_qwen3.py): RMSNorm over each
+    head's head_dim, as Qwen3RMSNorm: ``pow`` saves the fp32 input, ``mul``
+    saves rsqrt (one per head and token), ``weight * x.to(input_dtype)``
+    saves the normalised tensor in the projection's output dtype. Rotary
+    then saves only cos/sin."""
+    a, sb = x.arch, x.tokens
+    if not a.qk_norm:
+        return []
+    _r, m = _dtypes(x)
+    out = []
+    for name, width, heads in (("q_norm", a.q_dim, a.num_attention_heads),
+                               ("k_norm", a.kv_dim, a.num_key_value_heads)):  # fmt: skip
+        out += [
+            Saved(f"{name}.input", sb * width, 4, "pow/mul save the fp32 input"),
+            Saved(f"{name}.rsqrt", sb * heads, 4, "x * rsqrt(var) saves rsqrt per head"),
+            Saved(f"{name}.normed", sb * width, m, "weight * x saves x (projection dtype)"),
+        ]
+    return out
+
+
 def hf_layer(x: ActivationInputs) -> list[Saved]:
     a, sb, h = x.arch, x.tokens, x.arch.hidden_size
     _r, m = _dtypes(x)
     drop = x.dropout > 0 and a.family == "gpt"
     qkv = "qkv_proj.input"
-    out = _norm("attn_norm", qkv, 1 if a.family == "gpt" else 3, x) + _attention(x)
+    out = _norm("attn_norm", qkv, 1 if a.family == "gpt" else 3, x) + _qk_norm(x) + _attention(x)
     if drop:
         out.append(Saved("attn_residual_dropout.mask", sb * h, _mask(x, m), "dropout mask"))
     consumer = "router.input" if a.is_moe else "fc1.input"

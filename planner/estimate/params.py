@@ -37,7 +37,7 @@ def count_parameters(a: Architecture) -> ParameterCounts:
     head = sum(t.numel for t in tensors if t.kind == "lm_head")
     final_norm = sum(t.numel for t in tensors if t.name == "final_norm")
     layer_all = sum(t.numel for t in tensors if t.kind in ("linear", "bias", "router"))
-    layer_all += sum(t.numel for t in tensors if t.name == "layer_norms")
+    layer_all += sum(t.numel for t in tensors if t.kind == "norm" and t.name != "final_norm")
     expert = sum(t.numel for t in tensors if t.expert)
     k = a.num_experts_per_tok if a.is_moe else 1
     e = a.num_local_experts if a.is_moe else 1

@@ -66,6 +66,11 @@ def case_from_spec(spec: object) -> MeasureCase:
             "planner measure needs the model's architecture (preset, architecture fields"
             " or hf_config), not only its parameter count"
         )
+    if arch.qk_norm and arch.is_moe:
+        raise PlannerError(
+            "planner measure traces qk-norm models only as dense Qwen3 blocks; a qk-norm MoE"
+            " (Qwen3-MoE) is not traced"
+        )
     return MeasureCase(
         arch=arch,
         seq=t.sequence_length,

@@ -8,6 +8,8 @@ Mapping (transformers configuration classes):
   the default since transformers 5.0): its tensor shapes do not depend on the
   routing, so the model traces under fake tensors. The older per-expert loop
   (``torch.where`` over the routing mask) has data-dependent shapes;
+* ``llama`` with ``qk_norm`` -> ``Qwen3Config`` / ``Qwen3ForCausalLM``
+  (models/qwen3: the llama block with RMSNorm on each head's q and k);
 * ``gpt`` -> ``GPT2Config`` / ``GPT2LMHeadModel`` (models/gpt2): one dropout
   probability for embeddings, attention probabilities and residuals.
 
@@ -29,6 +31,8 @@ from transformers import (
     MixtralConfig,
     MixtralForCausalLM,
     PreTrainedModel,
+    Qwen3Config,
+    Qwen3ForCausalLM,
 )
 
 from planner.architecture import Architecture
@@ -77,6 +81,8 @@ def hf_config(arch: Architecture, attention: str, dropout: float, seq: int) -> A
             experts_implementation="grouped_mm",
             **llama,
         )
+    if arch.qk_norm:
+        return Qwen3Config(attention_bias=arch.attention_bias, use_sliding_window=False, **llama)
     return LlamaConfig(attention_bias=arch.attention_bias, mlp_bias=arch.mlp_bias, **llama)
 
 
@@ -85,6 +91,8 @@ def build_model(arch: Architecture, config: Any, dtype: torch.dtype) -> PreTrain
     inside ``FakeTensorMode`` the parameters are fake: nothing is allocated
     and the random initialisation costs nothing."""
     cls = {"gpt": GPT2LMHeadModel, "moe": MixtralForCausalLM}.get(arch.family, LlamaForCausalLM)
+    if arch.qk_norm and arch.family == "llama":
+        cls = Qwen3ForCausalLM
     old = torch.get_default_dtype()
     torch.set_default_dtype(dtype)
     try:

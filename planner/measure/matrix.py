@@ -4,6 +4,7 @@ benchmarks/accuracy.py tabulates in docs/accuracy.md. Plain data, no torch."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from itertools import product
 from typing import Any
 
@@ -41,6 +42,13 @@ def tiny(name: str, family: str = "llama", kv: int = 4, experts: int = 1) -> Arc
 
 
 LLAMA = tiny("tiny-llama")
+# Other widths, so that no term can match by a coincidence of the tiny shape:
+# head_dim 32 != hidden / heads, an MLP width and vocabulary of their own.
+LLAMA_ODD = replace(
+    tiny("tiny-llama-odd", kv=2),
+    hidden_size=96, num_attention_heads=6, head_dim=32, intermediate_size=200, vocab_size=300,
+)  # fmt: skip
+QWEN3 = replace(LLAMA_ODD, name="tiny-qwen3", qk_norm=True)
 LLAMA_GQA = tiny("tiny-llama-gqa", kv=2)
 GPT = tiny("tiny-gpt", "gpt")
 MIXTRAL = tiny("tiny-mixtral", "moe", kv=2, experts=4)
@@ -60,6 +68,10 @@ def matrix() -> list[MeasureCase]:
     cases.append(MeasureCase(GPT, 32, 3, "fp32", "flash", 0.0, "none"))
     for attn, rc in (("flash", "none"), ("eager", "none"), ("flash", "full")):
         cases.append(MeasureCase(MIXTRAL, 24, 2, "bf16-mixed", attn, 0.0, rc))
+    for p, attn in product(PRECISIONS, ("flash", "eager")):
+        cases.append(MeasureCase(LLAMA_ODD, 17, 3, p, attn, 0.0, "none"))
+        cases.append(MeasureCase(QWEN3, 17, 3, p, attn, 0.0, "none"))
+    cases.append(MeasureCase(QWEN3, 17, 3, "bf16-mixed", "flash", 0.0, "full"))
     return cases
 
 

@@ -20,8 +20,11 @@ _LLAMA_LIKE: dict[str, dict[str, Any]] = {
     "qwen2": {"attention_bias": True, "attention_out_bias": False},  # q/k/v bias, o none
     "gemma": {"tie_word_embeddings": True},
     "phi3": {},
+    "qwen3": {"qk_norm": True},  # q_norm / k_norm over head_dim (modeling_qwen3.py)
 }
-_MOE: dict[str, dict[str, Any]] = {"mixtral": {}}
+# qwen3_moe: every layer sparse (decoder_sparse_step 1, no mlp_only_layers),
+# experts of moe_intermediate_size, no shared expert (modeling_qwen3_moe.py).
+_MOE: dict[str, dict[str, Any]] = {"mixtral": {}, "qwen3_moe": {"qk_norm": True}}
 
 
 def fields_from_hf_config(cfg: dict[str, Any], family: str | None = None) -> dict[str, Any]:
@@ -41,6 +44,11 @@ def fields_from_hf_config(cfg: dict[str, Any], family: str | None = None) -> dic
         out["num_experts_per_tok"] = _need(cfg, "num_experts_per_tok")
         if cfg.get("moe_intermediate_size"):
             out["intermediate_size"] = cfg["moe_intermediate_size"]
+        if cfg.get("mlp_only_layers") or cfg.get("decoder_sparse_step", 1) != 1:
+            raise ValueError(
+                "dense layers mixed with MoE layers (mlp_only_layers / decoder_sparse_step)"
+                " are not modelled; give the architecture fields yourself"
+            )
         return out
     if mt in _LLAMA_LIKE or family in ("llama", "moe"):
         out = _llama(cfg, _LLAMA_LIKE.get(mt, {}))
@@ -86,6 +94,8 @@ def _llama(cfg: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
     for key, src in optional.items():
         if cfg.get(src) is not None:
             out[key] = cfg[src]
+    if defaults.get("qk_norm"):
+        out["qk_norm"] = True
     if "attention_bias" in defaults:
         out["attention_bias"] = defaults["attention_bias"]
         out["attention_out_bias"] = defaults["attention_out_bias"]

@@ -200,6 +200,7 @@ def _architecture(m: ModelSection, base_dir: Path, problems: list[Problem]) -> A
         num_local_experts=experts,
         num_experts_per_tok=f.get("num_experts_per_tok") or 1,
         sliding_window=f.get("sliding_window"),
+        qk_norm=bool(f.get("qk_norm", False)),
         parameters=f.get("parameters"),
         published_parameters=f.get("published_parameters"),
         source=f.get("hf_id") or "",

@@ -84,6 +84,9 @@ class ModelSection(Strict):
     num_local_experts: Count | None = Field(None, description="Experts per MoE layer.")
     num_experts_per_tok: Count | None = Field(None, description="Active experts per token.")
     sliding_window: Count | None = None
+    qk_norm: bool | None = Field(
+        None, description="RMSNorm on each head's queries and keys (Qwen3). Default: false."
+    )
     # Catalog-only facts (presets carry them; specs may too).
     hf_id: str | None = None
     published_parameters: Count | None = None
