@@ -120,3 +120,15 @@ def test_time_table_runs_from_fast_to_slow(at_root: None) -> None:
     hours = [num(x) for x in rows["GPU-hours"]]
     assert tokens[0] > tokens[1] > tokens[2]
     assert hours[0] < hours[1] < hours[2]
+
+
+def test_example_405b_spec_needs_pipeline_across_nodes(at_root: None) -> None:
+    """specs/llama-3.1-405b-pretrain.yaml is the example of a run that needs
+    pipeline parallelism across nodes (issue: a 405B-class example)."""
+    from planner.spec import load_spec
+
+    p = plan_to_dict(make_plan(load_spec("specs/llama-3.1-405b-pretrain.yaml")))["plan"]
+    assert p["fits"]
+    assert p["tensor_parallel"] == 8  # the whole NVLink domain
+    assert p["pipeline_parallel"] > 1
+    assert p["tensor_parallel"] * p["pipeline_parallel"] > 8  # one replica spans nodes

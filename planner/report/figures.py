@@ -74,9 +74,10 @@ def _zero(w: whatif.WhatIf) -> tuple[str, str, str]:
     lay = w.layout
     cap = (
         f"The chosen model-parallel group (t={lay.t}, p={lay.p}) replicated d times, at micro-batch"
-        f" {lay.micro_batch_size} and recompute {lay.recompute}: ZeRO-1 and -2 shard the optimizer"
-        " states and gradients, ZeRO-3 also the weights; activations are not sharded, so every"
-        " line levels off at them. Points under the dashed line fit."
+        f" {lay.micro_batch_size} and recompute {lay.recompute}: ZeRO-1 shards the optimizer"
+        " states and fp32 master weights over the d copies, ZeRO-2 also the gradients, ZeRO-3"
+        " also the 16-bit weights; activations are not sharded, so every line levels off at"
+        " them. Points under the dashed line fit."
     )
     return "Memory per GPU vs GPU count by ZeRO stage", cap, charts.zero_stages(series, w.usable)
 
