@@ -68,7 +68,7 @@ def _plan_rows(spec: Spec) -> list[tuple[str, str, str]]:
         ("Collective bandwidth efficiency", fmt_pct(a.bandwidth_efficiency, 0),
          _source(spec, "bandwidth_efficiency", "default; docs/plan.md (NCCL bus bandwidth)")),
         ("Gradient reduction overlap", fmt_pct(a.dp_overlap, 0),
-         _source(spec, "dp_overlap", "default; docs/plan.md (DDP buckets, Li et al. 2020)")),
+         _source(spec, "dp_overlap", "default, calibrated: Narayanan et al. 2021 Table 2")),
         ("CPU Adam throughput", f"{a.cpu_adam_params_per_second:.3g} params/s per GPU",
          _source(spec, "cpu_adam_params_per_second", "default; docs/plan.md (ZeRO-Offload)")),
         ("NCCL buffers per GPU", f"{a.nccl_buffer_gib:g} GiB",

@@ -240,7 +240,7 @@ class AssumptionsSection(Strict):
         0.7, description="Share of the link bandwidth a collective achieves (NCCL bus bandwidth)."
     )
     dp_overlap: Annotated[float, Field(ge=0, le=1)] = Field(
-        0.7,
+        0.5,
         description="Share of one micro-batch's backward that hides the data-parallel"
         " gradient reduction (bucketed overlap).",
     )
