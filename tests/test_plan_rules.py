@@ -146,6 +146,19 @@ def test_rec010_budget() -> None:
     assert "REC-010" not in ids(plan_for(extra="constraints: {max_budget_usd: 1e9}"))
 
 
+def test_rec011_long_run_without_deadline() -> None:
+    # 1e12 tokens on up to 64 A100s: 6 x 6.6e9 x 1e12 FLOPs at ~50% of 312
+    # TFLOP/s is about 29 days even on all 64, so the cheapest plan (fewer
+    # GPUs) runs well past 30 days; the warning names the fastest plan found.
+    long = plan_for(gpus=64, tokens="1e12")
+    msg = ids(long)["REC-011"]
+    assert "no constraints.max_days" in msg and "fastest found" in msg
+    assert long.expected.days > 30
+    assert "REC-011" not in ids(BASE)  # 1e9 tokens: well under a day
+    with_deadline = plan_for(gpus=64, tokens="1e12", extra="constraints: {max_days: 1000}")
+    assert "REC-011" not in ids(with_deadline)
+
+
 def test_fixed_layout_is_checked_not_searched() -> None:
     fixed = ("parallelism: {tensor_parallel: 1, pipeline_parallel: 1, data_parallel: 1,"
              " zero_stage: 0, recompute: none, micro_batch_size: 1, offload: none}")  # fmt: skip

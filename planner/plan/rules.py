@@ -325,3 +325,39 @@ def budget(plan: Plan) -> list[Finding]:
             f" {limit:,.0f} (USD {usd - limit:,.0f}, {fmt_pct(usd / limit - 1)} over)",
         )
     ]
+
+
+LONG_RUN_DAYS = 30.0
+
+
+@register("REC-011")
+def no_deadline(plan: Plan) -> list[Finding]:
+    """Ask for a deadline when the cheapest plan runs long without one.
+
+    Without ``constraints.max_days`` the objective ``cheapest`` favours few
+    GPUs: cost barely depends on the GPU count while the run gets longer in
+    proportion (cost ~ GPU-hours; days ~ GPU-hours / GPUs). Fires, as a
+    warning, when no max_days is set and the plan takes more than 30 days
+    (a planning horizon past which the choice should be deliberate), and
+    names the fastest fitting plan found with its cost, so the reader can
+    set max_days between the two."""
+    if plan.spec.constraints.max_days is not None or not plan.fits:
+        return []
+    days = plan.expected.days
+    if days <= LONG_RUN_DAYS or plan.spec.objective != "cheapest":
+        return []
+    fastest = min((c for c in plan.search.ranked if c.time is not None), key=lambda c: c.time.days)
+    t = fastest.time
+    assert t is not None
+    cost = "" if t.usd is None or plan.expected.usd is None else (
+        f" at USD {t.usd:,.0f} ({fmt_pct(t.usd / plan.expected.usd - 1)} more)"
+    )  # fmt: skip
+    return [
+        Finding(
+            "REC-011",
+            "warning",
+            f"no constraints.max_days: the cheapest plan takes {days:,.1f} days on"
+            f" {plan.layout.gpus} GPUs; the fastest found takes {t.days:,.1f} days on"
+            f" {fastest.layout.gpus} x {fastest.cluster.gpu.name}{cost}; set max_days to choose",
+        )
+    ]
