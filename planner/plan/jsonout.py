@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from planner.plan.deepspeed import deepspeed_estimate
 from planner.plan.result import Plan
 from planner.plan.search import Candidate
 from planner.plan.timing import RunTime
@@ -81,6 +82,16 @@ def _time(r: dict[str, RunTime]) -> dict[str, Any]:
     }
 
 
+def deepspeed_figure(plan: Plan) -> int | None:
+    """DeepSpeed's estimator for the same layout (planner/plan/deepspeed.py)."""
+    t, lay = plan.spec.training, plan.layout
+    assert t is not None
+    return deepspeed_estimate(
+        plan.counts, t.precision, t.optimizer, lay.t, lay.p, lay.zero_stage, lay.gpus,
+        lay.offload,
+    )  # fmt: skip
+
+
 def plan_to_dict(plan: Plan) -> dict[str, Any]:
     m, s, cl = plan.memory, plan.spec, plan.cluster
     p = _layout(plan.best)
@@ -104,6 +115,8 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
     p["usable_memory_definition"] = "device memory (driver-reported where known) - CUDA context"
     p["margin_bytes"] = m.margin
     p["bytes_per_param_convention"] = BYTES_PER_PARAM_NOTE
+    p["model_states_per_gpu"] = m.model_states
+    p["deepspeed_estimator_model_states"] = deepspeed_figure(plan)
     e, lo, hi = (plan.times[k] for k in ("expected", "low", "high"))
     return {
         "spec": {"name": s.name, "title": s.title, "source": s.source},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from planner.plan.jsonout import deepspeed_figure
 from planner.plan.result import Plan
 from planner.plan.search import Candidate
 from planner.units import fmt_bytes, fmt_int, fmt_pct, fmt_usd
@@ -44,6 +45,12 @@ def render_plan(plan: Plan, unit: str = "GiB") -> str:
         ("allocator fragmentation", m.fragmentation),
     ):
         out.append(f"    {name:24} {fmt_bytes(val, unit):>14}")
+    ds = deepspeed_figure(plan)
+    if ds is not None:
+        out.append(
+            f"  model states {fmt_bytes(m.model_states, unit)} (ZeRO paper convention);"
+            f" DeepSpeed's estimator says {fmt_bytes(ds, unit)} for this layout"
+        )
     st = e.step
     out += [
         "",
