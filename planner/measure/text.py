@@ -30,8 +30,8 @@ def render(c: Comparison, unit: str = "GiB") -> str:
         f"{_ratio(non_layer, e['non_layer_bytes']):>8}",
         f"  {'total (' + str(c.case.arch.num_layers) + ' layers)':34}{b(m['total_bytes']):>14}"
         f"{b(e['total_bytes']):>14}{_ratio(m['total_bytes'], e['total_bytes']):>8}",
-        f"  {'total, exact bytes':34}{fmt_int(m['total_bytes']):>14}"
-        f"{fmt_int(e['total_bytes']):>14}",
+        f"  {'total, exact bytes (measured)':34}{fmt_int(m['total_bytes']):>28}",
+        f"  {'total, exact bytes (estimate)':34}{fmt_int(e['total_bytes']):>28}",
         "",
         f"  estimate: {e['implementation']} profile, CUDA kernels (what planner plans with)",
         f"  hf-transformers profile on CPU kernels: {b(ec['total_bytes'])}"
