@@ -10,8 +10,9 @@ install:  ## create .venv with the package, test tools and the measure extra
 test:  ## run the test suite (what CI runs)
 	.venv/bin/pytest
 
-lint:  ## ruff lint and format check
+lint:  ## ruff lint and format check, mypy on the package
 	.venv/bin/ruff check planner tests benchmarks && .venv/bin/ruff format --check planner tests benchmarks
+	.venv/bin/mypy planner
 
 reports:  ## regenerate reports/ from specs/
 	.venv/bin/planner report specs/*.yaml -o reports

@@ -133,10 +133,10 @@ def rules(rule_id: str | None) -> None:
             first = " ".join(doc.split("\n\n")[0].split()) if doc else fn.__name__
             click.echo(f"{key}  {first}")
         return
-    fn = RULES.get(rule_id.upper())
-    if fn is None:
+    rule = RULES.get(rule_id.upper())
+    if rule is None:
         raise click.UsageError(f"unknown rule {rule_id!r}; run `planner rules` for the list")
-    click.echo(f"{rule_id.upper()} ({fn.__name__})\n\n{inspect.getdoc(fn)}")
+    click.echo(f"{rule_id.upper()} ({rule.__name__})\n\n{inspect.getdoc(rule)}")
 
 
 @main.command(context_settings=CONTEXT)
@@ -263,6 +263,7 @@ def presets(fmt: str) -> None:
             or v.get("parameters")
             or v.get("published_parameters_rounded")
         )
+        assert n is not None, f"preset {k} gives no parameter count"
         click.echo(f"  {k:16} {v.get('title', '')}  ({float(n) / 1e9:.2f} B parameters)")
     click.echo("\nGPUs (memory as the device reports it; dense bf16 TFLOP/s):")
     for k, g in gpus.items():

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from planner.engine import Estimate
 from planner.units import fmt_bytes, fmt_count, fmt_duration, fmt_int, fmt_usd
 
 
-def _table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> list[str]:
+def _table(rows: Sequence[tuple[str, ...]], header: tuple[str, ...]) -> list[str]:
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     line = lambda r: "  ".join(  # noqa: E731
         c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))
@@ -32,7 +34,7 @@ def render_estimate(e: Estimate, unit: str = "GiB") -> str:
     if e.training is not None:
         t, p = e.training, e.training.precise
         sm = t.simplified
-        rows = [
+        rows: list[tuple[str, ...]] = [
             ("master weights (fp32)", "-", fmt_bytes(p.states.master_weights, unit)),
             ("weights", fmt_bytes(sm.weights, unit), fmt_bytes(p.states.weights, unit)),
             ("gradients", fmt_bytes(sm.gradients, unit), fmt_bytes(p.states.gradients, unit)),

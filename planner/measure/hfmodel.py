@@ -74,7 +74,8 @@ def hf_config(arch: Architecture, attention: str, dropout: float, seq: int) -> A
         "attention_dropout": dropout,
     }
     if arch.family == "moe":
-        return MixtralConfig(
+        # The typed signature leaves out the **kwargs the base config accepts.
+        return MixtralConfig(  # type: ignore[call-arg]
             num_local_experts=arch.num_local_experts,
             num_experts_per_tok=arch.num_experts_per_tok,
             sliding_window=arch.sliding_window,

@@ -20,7 +20,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, cast
 
 import torch
 import transformers
@@ -134,7 +134,8 @@ class _Recorder:
                     self.record(t, "checkpoint_input")
                 return _inner(fn, *args, **kw)
 
-            layer._gradient_checkpointing_func = wrapped
+            # torch types Module attribute assignment for tensors and modules only.
+            layer._gradient_checkpointing_func = wrapped  # type: ignore[assignment]
 
     def records(self) -> tuple[SavedRecord, ...]:
         out = []
@@ -154,8 +155,8 @@ def _tensors(values: list[Any]) -> Iterator[torch.Tensor]:
 
 
 def decoder_layers(model: nn.Module) -> nn.ModuleList:
-    base = getattr(model, "model", None) or model.transformer
-    return base.layers if hasattr(base, "layers") else base.h
+    base = cast(nn.Module, getattr(model, "model", None) or model.transformer)
+    return cast(nn.ModuleList, base.layers if hasattr(base, "layers") else base.h)
 
 
 def trace(case: MeasureCase, fake: bool = True, seed: int = 0) -> Trace:

@@ -346,9 +346,8 @@ def no_deadline(plan: Plan) -> list[Finding]:
     days = plan.expected.days
     if days <= LONG_RUN_DAYS or plan.spec.objective != "cheapest":
         return []
-    fastest = min((c for c in plan.search.ranked if c.time is not None), key=lambda c: c.time.days)
-    t = fastest.time
-    assert t is not None
+    timed = [(c, c.time) for c in plan.search.ranked if c.time is not None]
+    fastest, t = min(timed, key=lambda ct: ct[1].days)
     cost = "" if t.usd is None or plan.expected.usd is None else (
         f" at USD {t.usd:,.0f} ({fmt_pct(t.usd / plan.expected.usd - 1)} more)"
     )  # fmt: skip

@@ -167,6 +167,11 @@ def _rank_key(objective: str, max_days: float | None, max_usd: float | None) -> 
     return key
 
 
+def _days(c: Candidate) -> float:
+    assert c.time is not None, "only a candidate that fits has a run time"
+    return c.time.days
+
+
 def _fastest_within_band(ranked: list[Candidate], c: Any, band: float) -> list[Candidate]:
     """Cheapest, but costs within ``band`` of the cheapest feasible plan count
     as equal and the fastest of them comes first: without it, a run with no
@@ -177,7 +182,7 @@ def _fastest_within_band(ranked: list[Candidate], c: Any, band: float) -> list[C
         return ranked
     cost = lambda x: x.time.usd if x.time.usd is not None else x.time.gpu_hours  # noqa: E731
     limit = cost(ok[0]) * (1 + band)
-    tied = sorted((x for x in ok if cost(x) <= limit), key=lambda x: (x.time.days, cost(x)))
+    tied = sorted((x for x in ok if cost(x) <= limit), key=lambda x: (_days(x), cost(x)))
     chosen = {id(x) for x in tied}
     return tied + [x for x in ranked if id(x) not in chosen]
 

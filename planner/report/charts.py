@@ -49,7 +49,8 @@ def _figure(ncols: int = 1) -> Iterator[tuple[Any, Any]]:
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    with matplotlib.rc_context(_RC):
+    # matplotlib 3.11 types the keys as a Literal of every rc name (older: str).
+    with matplotlib.rc_context(_RC):  # type: ignore[arg-type,unused-ignore]
         fig, ax = plt.subplots(1, ncols, figsize=FIGSIZE, layout="constrained")
         try:
             yield fig, ax

@@ -81,7 +81,7 @@ def _training_sections(e: dict[str, Any], plan: dict[str, Any] | None, spec: Spe
     return x
 
 
-def _inference_sections(e: dict[str, Any], plan: dict[str, Any] | None, spec: Spec) -> Sections:
+def _inference_sections(e: dict[str, Any], plan: dict[str, Any], spec: Spec) -> Sections:
     i = e["inference"]
     w = spec.inference
     assert w is not None
@@ -126,6 +126,7 @@ def build_context(
         sections = _training_sections(e, plan_dict, spec)
         summary: Any = ps.training_summary(plan_dict, spec)
     else:
+        assert plan_dict is not None, "an inference report needs its serving plan (plan_json)"
         sections = _inference_sections(e, plan_dict, spec)
         summary = serving.serving_summary(e, plan_dict, spec)
     return ReportContext(

@@ -129,6 +129,7 @@ def make_charts(e: dict[str, Any], plan: dict[str, Any] | None, spec: Spec) -> d
             made += [("plan_memory", _plan_bars(plan, spec, w)), ("zero_stages", _zero(w)),
                      ("time_cost", _time_cost(plan, w))]  # fmt: skip
     else:
+        assert plan is not None, "an inference report needs its serving plan (plan_json)"
         made.append(("serving_memory", _serving(e, plan, spec)))
     out, n = {}, 0
     for key, got in made:

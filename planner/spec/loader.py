@@ -7,6 +7,7 @@ lines name the file, the field path, the line and what is allowed.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -113,7 +114,7 @@ def _inner_model(ann: Any) -> type[BaseModel] | None:
     return _inner_model(meta) if meta is not None and meta is not ann else None
 
 
-def _message(err: dict[str, Any], allowed: list[str]) -> str:
+def _message(err: Mapping[str, Any], allowed: list[str]) -> str:
     kind = err["type"]
     given = err.get("input")
     if kind == "extra_forbidden":
@@ -125,7 +126,8 @@ def _message(err: dict[str, Any], allowed: list[str]) -> str:
         return "required field is missing"
     if kind in ("model_type", "dict_type"):
         # pydantic says "instance of TrainingSection"; say it in spec terms.
-        what = {list: "a list", str: "a string"}.get(type(given), type(given).__name__)
+        names: dict[type, str] = {list: "a list", str: "a string"}
+        what = names.get(type(given), type(given).__name__)
         return f"must be a mapping (`key: value` lines), not {what}"
     if kind == "string_pattern_mismatch" and err["loc"] == ("name",):
         return f"must be a slug (lowercase letters, digits, '.', '_', '-'); got {given!r}"

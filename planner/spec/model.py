@@ -275,6 +275,7 @@ def _cluster(
             continue
         per_node = c.gpus_per_node or gpu.gpus_per_node
         max_gpus = c.max_gpus or per_node
+        price: float | None
         if g.price_per_gpu_hour is not None:
             price, price_src = g.price_per_gpu_hour, "spec"
         elif c.price_per_gpu_hour is not None:
