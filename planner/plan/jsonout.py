@@ -38,6 +38,7 @@ def _layout(c: Candidate) -> dict[str, Any]:
         "sequence_parallel": lay.sequence_parallel,
         "virtual_pipeline_stages": lay.v,
         "zero_stage": lay.zero_stage,
+        "zero_shard_group": lay.z,
         "recompute": lay.recompute,
         "offload": lay.offload,
         "micro_batch_size": lay.micro_batch_size,

@@ -8,6 +8,12 @@ v virtual pipeline stages (interleaved schedule). Context parallelism c
 splits the sequence (Megatron-LM ``--context-parallel-size``); expert
 parallelism e splits an MoE layer's experts across the data-parallel ranks.
 GPUs = t * p * d * c (expert parallelism reuses the data-parallel ranks).
+
+ZeRO shards over groups of ``zero_shard_group`` data-parallel ranks and
+replicates across the d / group groups: PyTorch FSDP's HYBRID_SHARD (FSDP
+docs, ``ShardingStrategy``) and DeepSpeed's MiCS (Zhang et al. 2022,
+"MiCS: Near-linear Scaling for Training Gigantic Model on Public Cloud").
+0 (the default) shards over the whole data-parallel group.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ class Layout:
     sequence_parallel: bool = False
     virtual_pipeline_stages: int = 1
     zero_stage: int = 0  # 0-3, over the data-parallel group (ZeRO s5)
+    zero_shard_group: int = 0  # data-parallel ranks per shard group; 0 = all d
     recompute: str = "none"  # none | selective | full
     micro_batch_size: int = 1
     offload: str = "none"  # none | optimizer | optimizer+params
@@ -58,6 +65,16 @@ class Layout:
         return self.virtual_pipeline_stages
 
     @property
+    def z(self) -> int:
+        """Data-parallel ranks the ZeRO states are sharded over."""
+        g = self.zero_shard_group
+        return self.d if g <= 0 or g >= self.d else g
+
+    @property
+    def hybrid(self) -> bool:
+        return self.zero_stage > 0 and self.z < self.d
+
+    @property
     def gpus(self) -> int:
         return self.t * self.p * self.d * self.c
 
@@ -79,8 +96,11 @@ class Layout:
             parts.append(f"v={self.v}")
         if self.sequence_parallel:
             parts.append("SP")
+        zero = f"ZeRO-{self.zero_stage}"
+        if self.hybrid:
+            zero += f" hybrid (shards of {self.z}, {self.d // self.z} replicas)"
         parts += [
-            f"ZeRO-{self.zero_stage}",
+            zero,
             f"recompute {self.recompute}",
             f"micro-batch {self.micro_batch_size}",
         ]

@@ -168,7 +168,7 @@ class PlanModel:
         )
 
     def gpu_states(self, params: float, lay: Layout) -> ModelStates:
-        sharded = zero_sharded(self.scaled_states(params), lay.zero_stage, lay.d)
+        sharded = zero_sharded(self.scaled_states(params), lay.zero_stage, lay.z)
         return offloaded(sharded, lay.offload)
 
 

@@ -167,7 +167,9 @@ def zero_stage(plan: Plan) -> list[Finding]:
             Finding(
                 "REC-004",
                 "info",
-                f"ZeRO-{lay.zero_stage} over d={lay.d}: model states"
+                f"ZeRO-{lay.zero_stage} over {lay.z} data-parallel ranks"
+                f"{' (hybrid: ' + str(lay.d // lay.z) + ' replicas)' if lay.hybrid else ''}:"
+                " model states"
                 f" {fmt_bytes(states, 'GiB', 1)} -> {fmt_bytes(plan.memory.model_states, 'GiB', 1)}"
                 " per GPU",
             )

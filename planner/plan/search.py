@@ -63,6 +63,21 @@ def _options(fixed: Any, key: str, default: list[Any]) -> list[Any]:
     return [value] if value is not None else default
 
 
+def _zero_options(fixed: Any, stages: list[int], d: int, per_node: int) -> list[tuple[int, int]]:
+    """(ZeRO stage, shard group) pairs: sharding over all d ranks, and, for
+    ZeRO >= 1 when d spans nodes, hybrid sharding within a node's
+    data-parallel ranks (FSDP HYBRID_SHARD / MiCS)."""
+    given = getattr(fixed, "zero_shard_group", None) if fixed is not None else None
+    if given is not None:  # fixed in the spec: only that (when it divides d)
+        return [(z, given) for z in stages if given == 0 or d % given == 0]
+    out = []
+    for z in stages:
+        out.append((z, 0))
+        if z > 0 and 1 < per_node < d and d % per_node == 0:
+            out.append((z, per_node))
+    return out
+
+
 def _model_parallel(pm: PlanModel, cl: ClusterChoice) -> list[tuple[int, int, int, int]]:
     """(t, p, c, e) combinations allowed by the model and the spec."""
     a, f = pm.arch, pm.spec.parallelism
@@ -99,7 +114,7 @@ class _Search:
                 if t * p * c * d > cl.max_gpus or d % e:
                     continue
                 zeros = _options(f, "zero_stage", [0, 1, 2, 3] if d > 1 else [0])
-                for z in zeros:
+                for z, group in _zero_options(f, zeros, d, cl.gpus_per_node // (t * c)):
                     for off in offloads:
                         if off == "optimizer+params" and z < 3 and d > 1:
                             continue
@@ -107,7 +122,8 @@ class _Search:
                             t, p, d, c, e,
                             sequence_parallel=_options(f, "sequence_parallel", [t > 1])[0],
                             virtual_pipeline_stages=_options(f, "virtual_pipeline_stages", [1])[0],
-                            zero_stage=z, offload=off, global_batch_size=B,
+                            zero_stage=z, zero_shard_group=group, offload=off,
+                            global_batch_size=B,
                         )  # fmt: skip
                         self._layouts(cl, base, usable, mbs, recs)
 

@@ -27,6 +27,11 @@ step = compute + bubble + tensor-parallel + pipeline + exposed data-parallel
   m = 1). Gradient reduction overlaps the last micro-batch's backward by
   ``assumptions.dp_overlap`` (PyTorch DDP buckets, Li et al. 2020 s3.2.3);
   ZeRO-3's prefetched gathers overlap the whole compute by the same share.
+  Hybrid sharding (``zero_shard_group`` z < d): the reduce-scatter and
+  gathers run inside each shard group (NVLink when the group's t x c x z
+  GPUs fit in a node) and the gradient shards are all-reduced across the
+  d / z replicas, 2(r-1)/r x G / z (PyTorch FSDP HYBRID_SHARD; Zhang et al.
+  2022, MiCS, s3).
 * offload: 16-bit gradients to the host and updated 16-bit weights back over
   PCIe, and the CPU Adam step at ``assumptions.cpu_adam_params_per_second``
   (Ren et al. 2021, ZeRO-Offload s4); parameter offload also streams the
@@ -72,14 +77,18 @@ def _ring(n: int, nbytes: float, bw: float) -> float:
     return 0.0 if n <= 1 else 2 * (n - 1) / n * nbytes / bw
 
 
-def _bandwidths(cl: ClusterChoice, lay: Layout, eff: float) -> tuple[float, float, float]:
-    """(tensor-parallel, pipeline, data-parallel) bytes/s per GPU."""
+def _bandwidths(cl: ClusterChoice, lay: Layout, eff: float) -> tuple[float, ...]:
+    """(tensor-parallel, pipeline, data-parallel, ZeRO shard group) bytes/s
+    per GPU. Ranks are ordered tensor, context, data, pipeline (Megatron-LM's
+    default order), so a shard group spans t x c x z neighbouring GPUs."""
     g = cl.gpu
     intra, inter = g.intra_node_gb_s * 1e9 * eff, g.inter_node_gb_s * 1e9 * eff
+    domain = min(cl.gpus_per_node, g.nvlink_domain_gpus)
     tp = intra if lay.t <= g.nvlink_domain_gpus else inter
-    pp = intra if lay.t * lay.p * lay.c <= min(cl.gpus_per_node, g.nvlink_domain_gpus) else inter
-    dp = intra if lay.gpus <= min(cl.gpus_per_node, g.nvlink_domain_gpus) else inter
-    return tp, pp, dp
+    pp = intra if lay.t * lay.p * lay.c <= domain else inter
+    dp = intra if lay.gpus <= domain else inter
+    shard = intra if lay.t * lay.c * lay.z <= domain else dp
+    return tp, pp, dp, shard
 
 
 def step_time(pm: PlanModel, cl: ClusterChoice, lay: Layout, flops: Flops, mfu: float) -> StepTime:
@@ -92,7 +101,7 @@ def step_time(pm: PlanModel, cl: ClusterChoice, lay: Layout, flops: Flops, mfu: 
         / (lay.gpus * cl.gpu.compute_peak(conv.compute_dtype) * mfu)
     )
     bubble = compute * (lay.p - 1) / (lay.v * m)
-    bw_tp, bw_pp, bw_dp = _bandwidths(cl, lay, a.bandwidth_efficiency)
+    bw_tp, bw_pp, bw_dp, bw_z = _bandwidths(cl, lay, a.bandwidth_efficiency)
     act = lay.micro_batch_size * (s / lay.c) * arch.hidden_size * conv.activation_bytes
     layers = ceil_div(arch.num_layers, lay.p)
     n_ar = 6 if lay.recompute == "full" else 4
@@ -103,12 +112,18 @@ def step_time(pm: PlanModel, cl: ClusterChoice, lay: Layout, flops: Flops, mfu: 
     backward_one = compute * 2 / 3 / m
     dp = z3 = 0.0
     if lay.d > 1:
-        dp_comm = _ring(lay.d, grads, bw_dp) / (2 if lay.zero_stage == 3 else 1)
-        if lay.zero_stage in (1, 2):
-            dp_comm = (_ring(lay.d, grads, bw_dp) + _ring(lay.d, weights, bw_dp)) / 2
+        z, replicas = lay.z, lay.d // lay.z
+        if lay.zero_stage == 0:
+            dp_comm = _ring(lay.d, grads, bw_dp)
+        elif lay.zero_stage == 3:  # reduce-scatter in the shard group
+            dp_comm = _ring(z, grads, bw_z) / 2
+        else:  # reduce-scatter of gradients + all-gather of updated weights
+            dp_comm = (_ring(z, grads, bw_z) + _ring(z, weights, bw_z)) / 2
+        if lay.zero_stage and replicas > 1:  # hybrid: all-reduce shards across replicas
+            dp_comm += _ring(replicas, grads / z, bw_dp)
         dp = max(0.0, dp_comm - a.dp_overlap * backward_one)
         if lay.zero_stage == 3:
-            z3 = max(0.0, m * _ring(lay.d, weights, bw_dp) - a.dp_overlap * compute)
+            z3 = max(0.0, m * _ring(z, weights, bw_z) - a.dp_overlap * compute)
     return StepTime(compute, bubble, tp, pp, dp, z3, _offload(pm, cl, lay, params, m), mfu)
 
 
@@ -117,7 +132,7 @@ def _offload(pm: PlanModel, cl: ClusterChoice, lay: Layout, params: float, m: in
         return 0.0
     a, conv = pm.spec.assumptions, pm.conv
     pcie = cl.gpu.pcie_gb_s * 1e9 * a.bandwidth_efficiency
-    shard = params / lay.d
+    shard = params / lay.z
     out = shard * (conv.grad_bytes + conv.weight_bytes) / pcie
     out += shard / a.cpu_adam_params_per_second
     if lay.offload == "optimizer+params":

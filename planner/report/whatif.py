@@ -24,7 +24,7 @@ from planner.spec.model import ClusterChoice, Spec
 LAYOUT_KEYS = (
     "tensor_parallel", "pipeline_parallel", "data_parallel", "context_parallel",
     "expert_parallel", "sequence_parallel", "virtual_pipeline_stages", "zero_stage",
-    "recompute", "micro_batch_size", "offload",
+    "zero_shard_group", "recompute", "micro_batch_size", "offload",
 )  # fmt: skip
 
 

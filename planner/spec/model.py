@@ -332,12 +332,26 @@ def _workload_checks(raw: SpecFile, arch: Architecture, problems: list[Problem])
             )
 
 
+def _parallelism_checks(raw: SpecFile, problems: list[Problem]) -> None:
+    par = raw.parallelism
+    if par is None or not par.zero_shard_group or not par.data_parallel:
+        return
+    if par.data_parallel % par.zero_shard_group:
+        problems.append(
+            Problem(
+                "parallelism.zero_shard_group",
+                f"must divide data_parallel ({par.data_parallel}); got {par.zero_shard_group}",
+            )
+        )
+
+
 def resolve(raw: SpecFile, filename: str, base_dir: Path) -> tuple[Spec | None, list[Problem]]:
     problems: list[Problem] = []
     arch = _architecture(raw.model, base_dir, problems)
     clusters = _cluster(raw.cluster, raw.assumptions, problems)
     if arch is not None:
         _workload_checks(raw, arch, problems)
+    _parallelism_checks(raw, problems)
     if problems or arch is None:
         return None, problems
     spec = Spec(

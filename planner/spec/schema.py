@@ -280,6 +280,11 @@ class ParallelismSection(Strict):
     sequence_parallel: bool | None = None
     virtual_pipeline_stages: Count | None = None
     zero_stage: Annotated[int, Field(ge=0, le=3)] | None = None
+    zero_shard_group: Annotated[int, Field(ge=0)] | None = Field(
+        None,
+        description="Data-parallel ranks ZeRO shards over (hybrid sharding: FSDP HYBRID_SHARD,"
+        " MiCS); 0 = all of them. Must divide data_parallel.",
+    )
     recompute: Literal["none", "selective", "full"] | None = None
     micro_batch_size: Count | None = None
     offload: Offload | None = None
