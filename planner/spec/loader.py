@@ -132,6 +132,8 @@ def _message(err: Mapping[str, Any], allowed: list[str]) -> str:
     if kind == "string_pattern_mismatch" and err["loc"] == ("name",):
         return f"must be a slug (lowercase letters, digits, '.', '_', '-'); got {given!r}"
     msg = err["msg"].replace("Value error, ", "")
+    if kind == "value_error":  # planner's own validators already name the value
+        return msg
     if kind in ("literal_error",):
         return f"{msg}; got {given!r}"
     if given is not None and not isinstance(given, dict | list):

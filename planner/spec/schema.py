@@ -18,8 +18,11 @@ _NUMBER = re.compile(r"^\s*([0-9][0-9_]*(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?)\s*([k
 
 def _to_number(v: object) -> object:
     """Accept 7e9 written as text (YAML 1.1 reads '7e9' as a string) and
-    suffixes: '2T' tokens, '300B', '1.5M'. Anything else passes through to
-    pydantic, which then reports what is allowed."""
+    suffixes: '2T' tokens, '300B', '1.5M'. Refuse true/false (pydantic would
+    read them as 1 and 0). Anything else passes through to pydantic, which
+    then reports what is allowed."""
+    if isinstance(v, bool):
+        raise ValueError(f"must be a number, not {str(v).lower()}")
     if isinstance(v, str):
         m = _NUMBER.match(v)
         if m:
@@ -159,6 +162,8 @@ def _mfu_mapping(v: object) -> object:
 
 
 def _as_list(v: object) -> object:
+    if v is None:
+        raise ValueError("give a GPU: a catalog name, a mapping, or a list of candidates")
     if isinstance(v, str):
         return [{"preset": v}]
     if isinstance(v, dict):
