@@ -71,13 +71,12 @@ def estimate(spec: str, fmt: str, unit: str) -> None:
 
     Example: planner estimate specs/seed-7b.yaml --format json
     """
-    from planner.engine import estimate as run
-    from planner.engine import to_dict
+    from planner.pipeline import evaluate
     from planner.spec import load_spec
 
-    result = run(load_spec(spec))
+    result = evaluate(load_spec(spec))
     if fmt == "json":
-        _emit(to_dict(result))
+        _emit(result.estimate_json)
     else:
         from planner.textout import render_estimate
 
@@ -96,24 +95,21 @@ def plan(spec: str, fmt: str, unit: str) -> None:
 
     Example: planner plan specs/seed-7b.yaml --format json
     """
-    from planner.plan import make_plan, plan_to_dict
+    from planner.pipeline import evaluate
     from planner.spec import load_spec
 
-    loaded = load_spec(spec)
-    if loaded.inference is not None:
-        from planner.plan.serving import make_serving_plan, render_serving, serving_to_dict
-
-        serving = make_serving_plan(loaded)
-        click.echo(json.dumps(serving_to_dict(serving), indent=2) if fmt == "json"
-                   else render_serving(serving, unit))  # fmt: skip
-        return
-    result = make_plan(loaded)
+    result = evaluate(load_spec(spec))
     if fmt == "json":
-        _emit(plan_to_dict(result))
+        _emit(result.plan_json)
+    elif result.serving is not None:
+        from planner.plan.serving import render_serving
+
+        click.echo(render_serving(result.serving, unit))
     else:
         from planner.plan.text import render_plan
 
-        click.echo(render_plan(result, unit))
+        assert result.plan is not None
+        click.echo(render_plan(result.plan, unit))
 
 
 @main.command(context_settings=CONTEXT)
@@ -125,8 +121,9 @@ def rules(rule_id: str | None) -> None:
     """
     import inspect
 
-    from planner.plan.rules import RULES
+    from planner.plan.rules import all_rules
 
+    RULES = all_rules()
     if rule_id is None:
         for key, fn in RULES.items():
             doc = inspect.getdoc(fn) or ""

@@ -122,6 +122,9 @@ class PlanModel:
         self.expert_per_layer = sum(x.numel for x in counts.tensors if x.expert) // L
         self.word_embedding = self.arch.vocab_size * self.arch.hidden_size
         self._acts: dict[tuple[int, str], ActBytes] = {}
+        # gpu_memory's results by (layout, usable): the memory model runs once
+        # per evaluated layout, however many rules, sweeps and outputs ask.
+        self.memory_cache: dict[tuple[Layout, int], GpuMemory] = {}
 
     def act_bytes(self, micro_batch: int, recompute: str) -> ActBytes:
         """Activation bytes per micro-batch (planner.estimate.activations), cached."""
@@ -287,7 +290,16 @@ def stage_memory(pm: PlanModel, lay: Layout, usable: int, first: bool, last: boo
 
 
 def gpu_memory(pm: PlanModel, lay: Layout, usable: int) -> GpuMemory:
-    """The worst stage's per-GPU memory under ``lay``."""
+    """The worst stage's per-GPU memory under ``lay`` (computed once per
+    layout and cached on ``pm``)."""
+    key = (lay, usable)
+    got = pm.memory_cache.get(key)
+    if got is None:
+        got = pm.memory_cache[key] = _worst_stage(pm, lay, usable)
+    return got
+
+
+def _worst_stage(pm: PlanModel, lay: Layout, usable: int) -> GpuMemory:
     if lay.p == 1:
         return stage_memory(pm, lay, usable, True, True)
     first = stage_memory(pm, lay, usable, True, False)

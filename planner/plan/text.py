@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from planner.plan.jsonout import deepspeed_figure
+from planner.plan.jsonout import deepspeed_figure, mfu_end_to_end
 from planner.plan.result import Plan
 from planner.plan.search import Candidate
 from planner.units import fmt_bytes, fmt_int, fmt_pct, fmt_usd
@@ -56,7 +56,8 @@ def render_plan(plan: Plan, unit: str = "GiB") -> str:
         "",
         f"Time: step {st.total:,.2f} s (compute {st.compute:,.2f}, bubble {st.bubble:,.2f},"
         f" TP {st.tensor_parallel:,.2f}, PP {st.pipeline:,.2f}, DP {st.data_parallel:,.2f},"
-        f" ZeRO-3 {st.zero3_gather:,.2f}, offload {st.offload:,.2f}) at MFU {fmt_pct(st.mfu)}",
+        f" ZeRO-3 {st.zero3_gather:,.2f}, offload {st.offload:,.2f}) at kernel MFU"
+        f" {fmt_pct(st.mfu)} (end-to-end {fmt_pct(mfu_end_to_end(plan, e))})",
         f"  {fmt_int(e.tokens_per_second)} tokens/s; {e.days:,.1f} days budgeted"
         f" (range {lo.days:,.1f}-{hi.days:,.1f}; goodput {fmt_pct(s.assumptions.goodput, 0)})",
         f"  GPU-hours {fmt_int(e.gpu_hours)} budgeted ({fmt_int(e.gpu_hours_steady)} steady)",

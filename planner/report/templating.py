@@ -47,9 +47,16 @@ def md_escape(text: object) -> str:
     return _LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), s)
 
 
+RULE_ID = re.compile(r"^[A-Z]{3}-[0-9]{3}$")
+
+
 def rule_ref(rule_id: str) -> str:
-    """A finding's rule id as a link to its entry in the rules appendix."""
-    return f"[{rule_id}](#rule-{rule_id.lower()})"
+    """A finding's rule id as a link to its heading in the rules appendix
+    (``#rec-004``: the anchor GitHub derives from the heading, and the id
+    planner.report.render gives it in HTML and PDF)."""
+    if not RULE_ID.match(rule_id):
+        return md_escape(rule_id)
+    return f"[{rule_id}](#{rule_id.lower()})"
 
 
 @cache
