@@ -15,7 +15,7 @@ from typing import Any
 from planner.plan.deepspeed import deepspeed_estimate
 from planner.plan.memory import GpuMemory
 from planner.plan.result import Plan
-from planner.plan.search import Candidate
+from planner.plan.search import Candidate, objective_text
 from planner.plan.timing import RunTime
 
 BYTES_PER_PARAM_NOTE = (
@@ -149,6 +149,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "spec": {"name": s.name, "title": s.title, "source": s.source},
         "units": {"memory": "bytes", "time": "seconds", "cost": "USD"},
         "objective": s.objective,
+        "objective_text": objective_text(s),
         "plan": p,
         "time": _time(plan),
         "cost": {

@@ -203,6 +203,14 @@ def _fastest_within_band(ranked: list[Candidate], c: Any, band: float) -> list[C
     return tied + [x for x in ranked if id(x) not in chosen]
 
 
+def objective_text(spec: Any) -> str:
+    """The objective as the plan line names it, with the tie band when on."""
+    band = spec.assumptions.cost_tie_band
+    if spec.objective == "cheapest" and band > 0:
+        return f"cheapest; costs within {100 * band:g}% count as equal, the fastest of them wins"
+    return str(spec.objective)
+
+
 def layout_key(c: Candidate) -> tuple[Any, ...]:
     """Candidates that differ only in micro-batch or recompute count as one."""
     lay = c.layout
@@ -233,8 +241,9 @@ def search(pm: PlanModel, flops: dict[str, Flops], usable: dict[str, int]) -> Se
             s.run(cl, ["optimizer", "optimizer+params"])
     c = pm.spec.constraints
     ranked = sorted(s.fits, key=_rank_key(pm.spec.objective, c.max_days, c.max_budget_usd))
-    if pm.spec.objective == "cheapest":
-        ranked = _fastest_within_band(ranked, c, pm.spec.assumptions.cost_tie_band)
+    band = pm.spec.assumptions.cost_tie_band
+    if pm.spec.objective == "cheapest" and band > 0:
+        ranked = _fastest_within_band(ranked, c, band)
     late = [x for x in ranked if constraint_failure(x, c.max_days, c.max_budget_usd)]
     late = [replace(x, reason=constraint_failure(x, c.max_days, c.max_budget_usd)) for x in late]
     misses = sorted(s.misses, key=lambda x: x.over_bytes)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from planner.plan.jsonout import deepspeed_figure, mfu_end_to_end
 from planner.plan.result import Plan
-from planner.plan.search import Candidate
+from planner.plan.search import Candidate, objective_text
 from planner.units import fmt_bytes, fmt_int, fmt_pct, fmt_usd
 
 
@@ -28,7 +28,7 @@ def render_plan(plan: Plan, unit: str = "GiB") -> str:
     out = [
         f"{s.title}  ({s.source})",
         "",
-        f"Plan ({s.objective}): {lay.gpus} x {cl.gpu.name}"
+        f"Plan ({objective_text(s)}): {lay.gpus} x {cl.gpu.name}"
         f" on {lay.nodes(cl.gpus_per_node)} node(s)",
         f"  layout: {lay.describe()}; {lay.num_microbatches} micro-batches per step",
         f"  memory per GPU ({m.stage} stage): {fmt_bytes(m.total, unit)} of usable"

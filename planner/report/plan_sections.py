@@ -217,7 +217,7 @@ def _layout_table(plan: dict[str, Any], spec: Spec) -> Table:
         ("CPU offload", p["offload"]),
         ("micro-batch x micro-batches per step",
          f"{p['micro_batch_size']} x {p['num_microbatches']}"),
-        ("objective", plan["objective"]),
+        ("objective", plan["objective_text"]),
     ]  # fmt: skip
     if p["context_parallel"] > 1:
         rows.insert(5, ("context parallel (c)", str(p["context_parallel"])))

@@ -256,9 +256,9 @@ class AssumptionsSection(Strict):
         0.5, description="NCCL internal buffers per GPU when it communicates."
     )
     cost_tie_band: Annotated[float, Field(ge=0, lt=1)] = Field(
-        0.05,
-        description="Objective `cheapest`: plans within this share of the cheapest cost count"
-        " as equal and the fastest of them is chosen.",
+        0.0,
+        description="Objective `cheapest`, opt-in: plans within this share of the cheapest"
+        " cost count as equal and the fastest of them is chosen (0: the cheapest plan found).",
     )
     decode_bandwidth_efficiency: Fraction = Field(
         0.7, description="Serving: share of peak HBM bandwidth a decode step streams at."
