@@ -124,11 +124,13 @@ def _time(plan: Plan) -> dict[str, Any]:
 
 
 def deepspeed_figure(plan: Plan) -> int | None:
-    """DeepSpeed's estimator for the same layout (planner/plan/deepspeed.py)."""
+    """DeepSpeed's estimator for the same layout (planner/plan/deepspeed.py),
+    with N = the ranks the states are sharded over (the shard group under
+    hybrid sharding: DeepSpeed's MiCS shards within it)."""
     t, lay = plan.spec.training, plan.layout
     assert t is not None
     return deepspeed_estimate(
-        plan.counts, t.precision, t.optimizer, lay.t, lay.p, lay.zero_stage, lay.gpus,
+        plan.counts, t.precision, t.optimizer, lay.t, lay.p, lay.zero_stage, lay.z,
         lay.offload,
     )  # fmt: skip
 

@@ -61,7 +61,11 @@ def _time(plan: Plan, lay: Layout, mfu: float | None = None) -> RunTime:
 
 
 def zero_sweep(plan: Plan) -> dict[str, list[tuple[int, int]]]:
-    lay = replace(plan.layout, offload="none")
+    """Each ZeRO stage sharded over all d ranks; when the plan shards hybrid
+    (FSDP HYBRID_SHARD / MiCS: shards of z ranks, d / z replicas), one more
+    line for its stage with shards of z, so the chart shows the plan's own
+    layout and not only full sharding."""
+    lay = replace(plan.layout, offload="none", zero_shard_group=0)
     mp = lay.t * lay.p * lay.c
     B = plan.spec.global_batch_size
     limit = max(4 * plan.cluster.max_gpus // mp, 16)
@@ -72,6 +76,15 @@ def zero_sweep(plan: Plan) -> dict[str, list[tuple[int, int]]]:
             (mp * d, _memory(plan, replace(lay, zero_stage=z, data_parallel=d)).total) for d in ds
         ]
         out[f"ZeRO-{z}" if z else "ZeRO-0 (plain data parallel)"] = pts
+    chosen = plan.layout
+    if chosen.hybrid:
+        g, stage = chosen.z, chosen.zero_stage
+        hybrid = replace(lay, zero_stage=stage, zero_shard_group=g)
+        out[f"ZeRO-{stage} hybrid (shards of {g})"] = [
+            (mp * d, _memory(plan, replace(hybrid, data_parallel=d)).total)
+            for d in ds
+            if d >= g and d % g == 0
+        ]
     return out
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from planner.plan.sweeps import Sweeps
 from planner.report import charts, serving
+from planner.report.plan_sections import zero_text
 from planner.report.records import Chart, gib
 from planner.spec.model import Spec
 
@@ -52,20 +53,27 @@ def _precision(e: dict[str, Any]) -> tuple[str, str, str]:
     return "Bytes per parameter by precision strategy", cap, charts.precision_strategies(rows)
 
 
+def _zero_label(p: dict[str, Any]) -> str:
+    """Short bar label: "ZeRO-3", or "ZeRO-3 /2" for hybrid shards of 2."""
+    z, d, g = p["zero_stage"], p["data_parallel"], p["zero_shard_group"]
+    return f"ZeRO-{z} /{g}" if z > 0 and 0 < g < d else f"ZeRO-{z}"
+
+
 def _plan_bars(plan: dict[str, Any], sw: Sweeps) -> tuple[str, str, str]:
     p = plan["plan"]
-    head = f"plan\n{p['gpus']} GPUs\nZeRO-{p['zero_stage']}"
+    head = f"plan\n{p['gpus']} GPUs\n{_zero_label(p)}"
     bars = [(head, {label: p["memory_per_gpu"][k] for k, label in PLAN_COMPONENTS})]
     for i, r in enumerate(plan["alternatives"][:4], start=2):
         if r["gpu"] != p["gpu"]:
             continue  # other GPU types have another usable line
         comp = r["memory_per_gpu"]
-        bars.append((f"#{i}\n{r['gpus']} GPUs\nZeRO-{r['zero_stage']}", {
+        bars.append((f"#{i}\n{r['gpus']} GPUs\n{_zero_label(r)}", {
             label: comp[k] for k, label in PLAN_COMPONENTS}))  # fmt: skip
     cap = (
         f"Each bar is one GPU of the layout's fullest stage; the dashed line is the usable memory"
         f" ({gib(p['usable_memory_per_gpu'])}). Bars below the line fit; the space above a bar is"
-        " headroom. Runners-up are numbered as in the plan section."
+        ' headroom. Runners-up are numbered as in the plan section; "ZeRO-3 /2" means hybrid'
+        " sharding, states sharded over 2 data-parallel ranks and replicated across the rest."
     )
     return "Memory per GPU: plan and runners-up", cap, charts.plan_memory(bars, sw.usable)
 
@@ -81,6 +89,11 @@ def _zero(plan: dict[str, Any], sw: Sweeps) -> tuple[str, str, str]:
         " also the 16-bit weights; activations are not sharded, so every line levels off at"
         " them. Points under the dashed line fit."
     )
+    if p["zero_stage"] > 0 and 0 < p["zero_shard_group"] < p["data_parallel"]:
+        cap += (
+            f" The plan shards hybrid ({zero_text(p)}): its line levels off once the"
+            f" {p['zero_shard_group']}-rank shards are full, and more replicas add no saving."
+        )
     return "Memory per GPU vs GPU count by ZeRO stage", cap, charts.zero_stages(series, sw.usable)
 
 

@@ -25,6 +25,15 @@ MEMORY_ROWS = (
 )
 
 
+def zero_text(p: dict[str, Any]) -> str:
+    """ "ZeRO-3", or "ZeRO-3 hybrid (shards of 2, 8 replicas)" when the states
+    are sharded over fewer ranks than the data-parallel degree."""
+    z, d, g = p["zero_stage"], p["data_parallel"], p["zero_shard_group"]
+    if z > 0 and 0 < g < d:
+        return f"ZeRO-{z} hybrid (shards of {g}, {d // g} replicas)"
+    return f"ZeRO-{z}"
+
+
 def layout_text(p: dict[str, Any]) -> str:
     parts = [
         f"tensor parallel {p['tensor_parallel']}",
@@ -35,7 +44,7 @@ def layout_text(p: dict[str, Any]) -> str:
         parts.append(f"context parallel {p['context_parallel']}")
     if p.get("expert_parallel", 1) > 1:
         parts.append(f"expert parallel {p['expert_parallel']}")
-    text = " x ".join(parts) + f", ZeRO-{p['zero_stage']}, recompute {p['recompute']}"
+    text = " x ".join(parts) + f", {zero_text(p)}, recompute {p['recompute']}"
     if p["offload"] != "none":
         text += f", CPU offload of {p['offload']}"
     return text + f", micro-batch {p['micro_batch_size']}"
@@ -212,7 +221,7 @@ def _layout_table(plan: dict[str, Any], spec: Spec) -> Table:
         ("sequence parallel", "yes" if p["sequence_parallel"] else "no"),
         ("pipeline parallel (p)", str(p["pipeline_parallel"])),
         ("data parallel (d)", str(p["data_parallel"])),
-        ("ZeRO stage", str(p["zero_stage"])),
+        ("ZeRO stage", zero_text(p)),
         ("activation recompute", p["recompute"]),
         ("CPU offload", p["offload"]),
         ("micro-batch x micro-batches per step",
