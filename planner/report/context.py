@@ -17,6 +17,7 @@ from planner.report import serving
 from planner.report.assumptions import assumptions_table, rules_appendix
 from planner.report.figures import make_charts
 from planner.report.records import Chart, Note, Sections, Table, gib
+from planner.report.sections import Section, build_sections
 from planner.spec.model import Spec
 from planner.units import fmt_count, fmt_int
 
@@ -38,6 +39,7 @@ class ReportContext:
     assumptions: Table
     rules: list[Note]
     charts: dict[str, Chart] = field(default_factory=dict)
+    extra: list[Section] = field(default_factory=list)  # planner/report/sections.py
 
     @property
     def chart_dir(self) -> str:
@@ -148,4 +150,5 @@ def build_context(
         assumptions=assumptions_table(e, plan_dict, spec),
         rules=rules_appendix(plan_dict),
         charts=make_charts(e, plan_dict, spec, sw) if charts else {},
+        extra=build_sections(result),
     )
