@@ -223,7 +223,7 @@ class ClusterSection(Strict):
     mfu: Annotated[MfuRange, BeforeValidator(_mfu_mapping)] | None = Field(
         None, description="Model FLOPs utilisation, one value or low/expected/high."
     )
-    host_memory_per_node_gib: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = Field(
+    host_memory_per_node_gib: Annotated[Number, Field(gt=0, allow_inf_nan=False)] | None = Field(
         None,
         description="Host (CPU) RAM per node in GiB, for CPU offload. Default: 2048 for"
         " H100/H200 nodes (DGX H100/H200), else 1024 (DGX A100).",
