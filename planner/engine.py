@@ -21,7 +21,8 @@ from planner.estimate.memory import (
     simplified_memory,
 )
 from planner.estimate.params import ParameterCounts, count_parameters
-from planner.estimate.states import CONVENTIONS, PrecisionConvention, convention, model_states
+from planner.estimate.states import CONVENTIONS, PrecisionConvention, convention
+from planner.estimate.trainable import TrainableSet, model_states, trainable_set
 from planner.spec.model import ClusterChoice, Spec
 
 SEED_STRATEGIES = ("fp32", "fp16-mixed", "bf16-mixed", "fp8-mixed")
@@ -51,6 +52,7 @@ class TrainingEstimate:
     flops: Flops
     tokens: int
     strategies: tuple[StrategyRow, ...]
+    trainable: TrainableSet
 
 
 @dataclass(frozen=True)
@@ -72,12 +74,15 @@ class Estimate:
 
 
 def precision_strategies(spec: Spec, counts: ParameterCounts) -> tuple[StrategyRow, ...]:
+    """Bytes per parameter (of all parameters) of each strategy, over the
+    spec's trainable set: frozen parameters add weights only."""
     t = spec.training
     assert t is not None
     rows = []
     for name in SEED_STRATEGIES:
         conv = convention(name, None)
-        st = model_states(conv, t.optimizer, counts.total, counts.tensors)
+        ts = trainable_set(t.trainable, conv, counts.tensors, counts.total)
+        st = model_states(ts, t.optimizer)
         p = counts.total
         rows.append(
             StrategyRow(
@@ -98,13 +103,14 @@ def _training(spec: Spec, counts: ParameterCounts) -> TrainingEstimate:
     a = spec.model
     conv = convention(t.precision, t.gradient_precision)
     x = activation_inputs(a, t, conv)
-    precise = precise_memory(x, conv, t.optimizer, counts, spec.assumptions)
+    ts = trainable_set(t.trainable, conv, counts.tensors, counts.total)
+    precise = precise_memory(x, ts, t.optimizer, spec.assumptions)
     simple = simplified_memory(
         counts.total, t.micro_batch_size, t.sequence_length, a.hidden_size, a.num_layers
     )
     flops = training_flops(a, counts, t.sequence_length, t.recompute)
     return TrainingEstimate(
-        conv, simple, precise, flops, t.tokens, precision_strategies(spec, counts)
+        conv, simple, precise, flops, t.tokens, precision_strategies(spec, counts), ts
     )
 
 
@@ -194,6 +200,8 @@ def to_dict(
                 "overhead_detail": [vars(i) for i in p.overhead_items],
             },
             "precision": t.conv.name,
+            "trainable": t.trainable.kind,
+            "trainable_parameters": t.trainable.trainable,
         }
         out["precision_strategies"] = [
             {

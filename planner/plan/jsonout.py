@@ -131,7 +131,7 @@ def deepspeed_figure(plan: Plan) -> int | None:
     assert t is not None
     return deepspeed_estimate(
         plan.counts, t.precision, t.optimizer, lay.t, lay.p, lay.zero_stage, lay.z,
-        lay.offload,
+        lay.offload, plan.model.trainable.full,
     )  # fmt: skip
 
 
@@ -146,6 +146,20 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
     p["bytes_per_param_convention"] = BYTES_PER_PARAM_NOTE
     p["model_states_per_gpu"] = m.model_states
     p["deepspeed_estimator_model_states"] = deepspeed_figure(plan)
+    ts = plan.model.trainable
+    p["trainable"] = {"kind": ts.kind, "parameters": ts.trainable, "frozen": ts.frozen}
+    h = plan.host
+    p["host_memory_per_node"] = h.total
+    p["host_memory_per_node_detail"] = {
+        "master_weights": h.master_weights,
+        "optimizer_states": h.optimizer_states,
+        "gradients": h.gradients,
+        "weights": h.weights,
+        "pinned_buffers": h.pinned_buffers,
+        "ranks": h.ranks,
+    }
+    p["usable_host_memory_per_node"] = h.usable
+    p["usable_host_memory_source"] = cl.host_memory_source
     e, lo, hi = (plan.times[k] for k in ("expected", "low", "high"))
     return {
         "spec": {"name": s.name, "title": s.title, "source": s.source},

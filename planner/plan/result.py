@@ -9,6 +9,7 @@ from planner.estimate.params import ParameterCounts
 from planner.findings import Finding
 from planner.plan.layout import Layout
 from planner.plan.memory import GpuMemory, PlanModel
+from planner.plan.offload import HostMemory, host_memory
 from planner.plan.search import Candidate, SearchResult, distinct, layout_key
 from planner.plan.timing import RunTime
 from planner.spec.model import ClusterChoice, Spec
@@ -28,8 +29,13 @@ class Plan:
     findings: tuple[Finding, ...] = ()
 
     @property
+    def host(self) -> HostMemory:
+        """Host RAM per node for CPU offload (planner/plan/offload.py)."""
+        return host_memory(self.model, self.layout, self.cluster)
+
+    @property
     def fits(self) -> bool:
-        return self.memory.fits
+        return self.memory.fits and self.host.fits
 
     @property
     def layout(self) -> Layout:

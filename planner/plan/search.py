@@ -20,6 +20,7 @@ from typing import Any
 from planner.estimate.compute import Flops
 from planner.plan.layout import RECOMPUTE_MODES, Layout
 from planner.plan.memory import GpuMemory, PlanModel, gpu_memory, states_lower_bound
+from planner.plan.offload import HostMemory, host_memory
 from planner.plan.timing import RunTime, run_time
 from planner.spec.model import ClusterChoice
 from planner.units import fmt_bytes
@@ -36,15 +37,18 @@ class Candidate:
     time: RunTime | None  # expected MFU; None when it does not fit
     usable: int
     reason: str = ""  # why it fails (memory or constraints); "" when it passes
+    host: HostMemory | None = None  # set when CPU offload's host RAM does not fit
 
     @property
     def fits(self) -> bool:
-        return self.memory is not None and self.memory.fits
+        host_ok = self.host is None or self.host.fits
+        return self.memory is not None and self.memory.fits and host_ok
 
     @property
     def over_bytes(self) -> int:
         need = self.memory.total if self.memory else self.states_bytes
-        return need - self.usable
+        host_over = self.host.total - self.host.usable if self.host else 0
+        return max(need - self.usable, host_over)
 
 
 @dataclass(frozen=True)
@@ -135,6 +139,14 @@ class _Search:
         if bound > usable:
             why = f"model states alone {fmt_bytes(bound)} > usable {fmt_bytes(usable)}"
             self.misses.append(Candidate(cl, base, None, bound, None, usable, why))
+            return
+        host = host_memory(self.pm, base, cl)
+        if not host.fits:  # CPU offload: the node's host RAM is a limit too
+            why = (
+                f"host RAM per node {fmt_bytes(host.total, 'TB')} >"
+                f" {fmt_bytes(host.usable, 'TiB')} usable ({host.ranks} ranks' offloaded states)"
+            )
+            self.misses.append(Candidate(cl, base, None, bound, None, usable, why, host))
             return
         for b in mbs:
             if base.global_batch_size % (b * base.d):

@@ -24,7 +24,7 @@ def _cand(c: Candidate, unit: str) -> str:
 def render_plan(plan: Plan, unit: str = "GiB") -> str:
     s, lay, m, cl = plan.spec, plan.layout, plan.memory, plan.cluster
     e, lo, hi = plan.times["expected"], plan.times["low"], plan.times["high"]
-    verdict = "fits" if plan.fits else "DOES NOT FIT"
+    verdict = "fits" if m.fits else "DOES NOT FIT"
     out = [
         f"{s.title}  ({s.source})",
         "",
@@ -45,6 +45,15 @@ def render_plan(plan: Plan, unit: str = "GiB") -> str:
         ("allocator fragmentation", m.fragmentation),
     ):
         out.append(f"    {name:24} {fmt_bytes(val, unit):>14}")
+    if lay.offload != "none":
+        h = plan.host
+        out.append(
+            f"  host RAM per node (CPU offload, {h.ranks} ranks): {fmt_bytes(h.total, 'GB')}"
+            f" of {fmt_bytes(h.usable, 'GiB')} ({'fits' if h.fits else 'DOES NOT FIT'};"
+            f" master {fmt_bytes(h.master_weights, 'GB')}, optimizer"
+            f" {fmt_bytes(h.optimizer_states, 'GB')}, gradients {fmt_bytes(h.gradients, 'GB')},"
+            f" weights {fmt_bytes(h.weights, 'GB')}, pinned {fmt_bytes(h.pinned_buffers, 'GB')})"
+        )
     ds = deepspeed_figure(plan)
     if ds is not None:
         out.append(

@@ -148,6 +148,9 @@ def _memory_table(p: dict[str, Any]) -> Table:
         ("usable (device memory - CUDA context)", gib(usable), "100.0%"),
         ("headroom" if p["margin_bytes"] >= 0 else "shortfall", gib(abs(p["margin_bytes"])), ""),
     ]
+    if p["offload"] != "none":  # planner/plan/offload.py: host RAM the offload needs
+        host, of = p["host_memory_per_node"], p["usable_host_memory_per_node"]
+        rows.append(("host RAM per node (CPU offload)", gib(host), f"{fmt_pct(host / of)} of host"))
     return Table(("component (per GPU)", "memory", "share of usable"), tuple(rows))
 
 

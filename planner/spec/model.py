@@ -51,6 +51,8 @@ class ClusterChoice:
     price_source: str  # "spec" or the catalog's indicative note
     mfu: MfuDefaults
     mfu_source: str
+    host_memory_bytes: int = 1024 * 2**30  # host RAM per node (CPU offload)
+    host_memory_source: str = ""
 
     @property
     def price_is_indicative(self) -> bool:
@@ -264,6 +266,22 @@ def _gpu(g: GpuSection, where: str, problems: list[Problem]) -> Gpu | None:
     return replace(base, **changes) if changes else base
 
 
+# Host RAM per node when the spec gives none (ASSUMPTION: the NVIDIA DGX
+# system of that GPU; DGX memory is built from DIMMs, so its "TB" is TiB):
+# DGX H100 and DGX H200 datasheets, "System memory 2TB"; DGX A100 datasheet,
+# "System memory 1TB" (2TB on the 640 GB model), the default for the rest.
+HOST_MEMORY_GIB_DEFAULT = 1024.0
+HOST_MEMORY_GIB_BY_GPU = {"h100-sxm": 2048.0, "h200": 2048.0}
+
+
+def _host_memory_gib(c: ClusterSection, gpu_key: str) -> tuple[float, str]:
+    if c.host_memory_per_node is not None:
+        return c.host_memory_per_node, "spec"
+    if gpu_key in HOST_MEMORY_GIB_BY_GPU:
+        return HOST_MEMORY_GIB_BY_GPU[gpu_key], "default: DGX H100/H200 datasheet, 2 TB"
+    return HOST_MEMORY_GIB_DEFAULT, "default: DGX A100 datasheet, 1 TB (assumption)"
+
+
 def _cluster(
     c: ClusterSection, a: AssumptionsSection, problems: list[Problem]
 ) -> list[ClusterChoice]:
@@ -289,7 +307,10 @@ def _cluster(
             mfu, mfu_src = MfuDefaults(lo, e, hi), "spec"
         else:
             mfu, mfu_src = gpu.default_mfu, f"catalog default for {gpu.key} (assumption)"
-        out.append(ClusterChoice(gpu, per_node, max_gpus, price, price_src, mfu, mfu_src))
+        host_gib, host_src = _host_memory_gib(c, gpu.key)
+        host = gib_to_bytes(host_gib)
+        choice = ClusterChoice(gpu, per_node, max_gpus, price, price_src, mfu, mfu_src)
+        out.append(replace(choice, host_memory_bytes=host, host_memory_source=host_src))
     return out
 
 

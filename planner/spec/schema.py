@@ -125,6 +125,11 @@ class TrainingSection(Strict):
     implementation: Literal["megatron", "hf-transformers"] = Field(
         "megatron", description="Which framework's saved tensors the activation model follows."
     )
+    trainable: Literal["full", "freeze-embeddings"] = Field(
+        "full",
+        description="Which parameters train (get gradients and optimizer states);"
+        " frozen ones keep their weights only (planner/estimate/trainable.py).",
+    )
 
 
 WeightPrecision = Literal["fp32", "fp16", "bf16", "fp8", "int8", "int4"]
@@ -217,6 +222,11 @@ class ClusterSection(Strict):
     )
     mfu: Annotated[MfuRange, BeforeValidator(_mfu_mapping)] | None = Field(
         None, description="Model FLOPs utilisation, one value or low/expected/high."
+    )
+    host_memory_per_node: Annotated[Number, Field(gt=0, allow_inf_nan=False)] | None = Field(
+        None,
+        description="Host (CPU) RAM per node in GiB, for CPU offload. Default: 2048 for"
+        " H100/H200 nodes (DGX H100/H200), else 1024 (DGX A100).",
     )
 
 
