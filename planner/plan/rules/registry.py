@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 from planner.findings import Finding
 from planner.plan.result import Plan
@@ -20,18 +21,25 @@ RULES: dict[str, Rule] = {}
 SOURCES: dict[str, str] = {}  # rule id -> the source its reasoning rests on
 
 
-def register(rule_id: str, source: str) -> Callable[[Rule], Rule]:
-    """Add a rule under a stable id (pycodestyle's ``register_check``), with
-    the source of its reasoning."""
+def add_rule(
+    rules: dict[str, Any], sources: dict[str, str], rule_id: str, source: str
+) -> Callable[[Any], Any]:
+    """A decorator that adds a rule to ``rules`` under a stable id, with the
+    source of its reasoning (shared by the training and serving registries)."""
 
-    def deco(fn: Rule) -> Rule:
-        if rule_id in RULES:
+    def deco(fn: Any) -> Any:
+        if rule_id in rules:
             raise ValueError(f"duplicate rule id {rule_id}")
-        RULES[rule_id] = fn
-        SOURCES[rule_id] = source
+        rules[rule_id] = fn
+        sources[rule_id] = source
         return fn
 
     return deco
+
+
+def register(rule_id: str, source: str) -> Callable[[Rule], Rule]:
+    """Add a training rule under a stable id (pycodestyle's ``register_check``)."""
+    return add_rule(RULES, SOURCES, rule_id, source)
 
 
 def run_rules(plan: Plan) -> tuple[Finding, ...]:

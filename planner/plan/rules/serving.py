@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from planner.findings import Finding, ev
+from planner.plan.rules.registry import add_rule
 from planner.plan.serving import ServingPlan
 from planner.units import fmt_bytes, fmt_pct
 
@@ -16,14 +17,7 @@ SERVING_SOURCES: dict[str, str] = {}
 
 
 def register_serving(rule_id: str, source: str) -> Callable[[ServingRule], ServingRule]:
-    def deco(fn: ServingRule) -> ServingRule:
-        if rule_id in SERVING_RULES:
-            raise ValueError(f"duplicate rule id {rule_id}")
-        SERVING_RULES[rule_id] = fn
-        SERVING_SOURCES[rule_id] = source
-        return fn
-
-    return deco
+    return add_rule(SERVING_RULES, SERVING_SOURCES, rule_id, source)
 
 
 def run_serving_rules(p: ServingPlan) -> tuple[Finding, ...]:
