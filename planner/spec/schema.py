@@ -41,6 +41,16 @@ def _to_whole(v: object) -> object:
 
 
 Count = Annotated[int, BeforeValidator(_to_whole), Field(ge=1)]
+# Model-shape bounds: generous multiples of the largest published models
+# (hidden 16,384 and 126 layers for Llama-3.1-405B; vocab 256k for Gemma),
+# so a typo such as ``hidden_size: 1e30`` is refused at validation
+# (docs/spec.md, "Limits") instead of producing a report.
+Width = Annotated[int, BeforeValidator(_to_whole), Field(ge=1, le=2**20)]
+Layers = Annotated[int, BeforeValidator(_to_whole), Field(ge=1, le=4096)]
+Heads = Annotated[int, BeforeValidator(_to_whole), Field(ge=1, le=16384)]
+Tokens = Annotated[int, BeforeValidator(_to_whole), Field(ge=1, le=2**24)]
+Experts = Annotated[int, BeforeValidator(_to_whole), Field(ge=1, le=65536)]
+Params = Annotated[int, BeforeValidator(_to_whole), Field(ge=1, le=10**15)]
 Number = Annotated[float, BeforeValidator(_to_number)]
 Fraction = Annotated[float, Field(gt=0, le=1)]
 
@@ -66,27 +76,27 @@ class ModelSection(Strict):
         " MLP, learned positions, biases) or moe (llama block with experts).",
     )
     title: str | None = None
-    parameters: Count | None = Field(
+    parameters: Params | None = Field(
         None, description="Total parameters, when the model is given by count as the seed does."
     )
-    hidden_size: Count | None = None
-    num_layers: Count | None = None
-    num_attention_heads: Count | None = None
-    num_key_value_heads: Count | None = Field(None, description="Default: num_attention_heads.")
-    head_dim: Count | None = Field(None, description="Default: hidden_size / heads.")
-    intermediate_size: Count | None = Field(
+    hidden_size: Width | None = None
+    num_layers: Layers | None = None
+    num_attention_heads: Heads | None = None
+    num_key_value_heads: Heads | None = Field(None, description="Default: num_attention_heads.")
+    head_dim: Width | None = Field(None, description="Default: hidden_size / heads.")
+    intermediate_size: Width | None = Field(
         None, description="MLP width (per expert for moe). Default: 4 x hidden for gpt."
     )
-    vocab_size: Count | None = None
+    vocab_size: Tokens | None = None
     tie_word_embeddings: bool | None = None
-    max_position_embeddings: Count | None = None
+    max_position_embeddings: Tokens | None = None
     hidden_act: str | None = None
     attention_bias: bool | None = Field(None, description="Bias on q, k, v (and o unless set).")
     attention_out_bias: bool | None = Field(None, description="Bias on the output projection.")
     mlp_bias: bool | None = None
-    num_local_experts: Count | None = Field(None, description="Experts per MoE layer.")
-    num_experts_per_tok: Count | None = Field(None, description="Active experts per token.")
-    sliding_window: Count | None = None
+    num_local_experts: Experts | None = Field(None, description="Experts per MoE layer.")
+    num_experts_per_tok: Experts | None = Field(None, description="Active experts per token.")
+    sliding_window: Tokens | None = None
     qk_norm: bool | None = Field(
         None, description="RMSNorm on each head's queries and keys (Qwen3). Default: false."
     )
