@@ -39,7 +39,8 @@ Per operation (file: transformers/models/...; "saves" = for backward):
   scaled noise in the tensor's dtype. GPT-2 drops embeddings, attention
   probabilities and both residual branches; llama/mixtral only attention
   probabilities (``attention_dropout``).
-* MLP: SwiGLU ``down(act(gate(x)) * up(x))`` saves gate (SiLU input),
+* MLP (listed by each family's ``hf_mlp``, planner/families):
+  SwiGLU ``down(act(gate(x)) * up(x))`` saves gate (SiLU input),
   act(gate), up and the product: 4 m sbi. GPT-2's ``gelu_new``
   (activations.py ``NewGELUActivation``, written with pow/tanh/mul) saves 4
   m sbi (input, tanh output, 0.5x, 1 + tanh) and c_proj saves its output;
