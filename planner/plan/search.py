@@ -90,7 +90,7 @@ def _model_parallel(pm: PlanModel, cl: ClusterChoice) -> list[tuple[int, int, in
         for t in divisors(a.num_attention_heads)
         if a.num_key_value_heads % t == 0 and t <= cl.gpus_per_node
     ]
-    es = divisors(a.num_local_experts) if a.is_moe else [1]
+    es = divisors(a.experts)
     return [
         (t, p, c, e)
         for t in _options(f, "tensor_parallel", ts)

@@ -14,6 +14,8 @@ from typing import Any
 from planner.architecture import Architecture
 from planner.catalog import Gpu, MfuDefaults, gib_to_bytes, gpu_catalog, model_presets
 from planner.errors import Problem
+from planner.families import FAMILIES, get_family
+from planner.families.base import COMMON_REQUIRED
 from planner.spec.hf_config import fields_from_hf_config
 from planner.spec.schema import (
     AssumptionsSection,
@@ -143,14 +145,11 @@ def _architecture(m: ModelSection, base_dir: Path, problems: list[Problem]) -> A
     family = f.get("architecture")
     if family is None:
         problems.append(
-            Problem("model.architecture", "required for a custom model: llama, gpt or moe")
+            Problem("model.architecture", f"required for a custom model: {', '.join(FAMILIES)}")
         )
         return None
-    required = ["hidden_size", "num_layers", "num_attention_heads", "vocab_size"]
-    if family in ("llama", "moe"):
-        required.append("intermediate_size")
-    if family == "moe":
-        required += ["num_local_experts", "num_experts_per_tok"]
+    fam = get_family(family)
+    required = [*COMMON_REQUIRED, *fam.required]
     missing = [k for k in required if f.get(k) is None]
     for k in missing:
         problems.append(Problem(f"model.{k}", f"required for architecture {family!r}"))
@@ -177,8 +176,7 @@ def _architecture(m: ModelSection, base_dir: Path, problems: list[Problem]) -> A
         problems.append(
             Problem("model.num_experts_per_tok", f"must be <= num_local_experts ({experts})")
         )
-    gpt = family == "gpt"
-    attn_bias = f.get("attention_bias", gpt)
+    attn_bias = f.get("attention_bias", fam.default_biases)
     if problems:
         return None
     return Architecture(
@@ -191,14 +189,14 @@ def _architecture(m: ModelSection, base_dir: Path, problems: list[Problem]) -> A
         head_dim=f.get("head_dim") or h // heads,
         intermediate_size=f.get("intermediate_size") or 4 * h,
         vocab_size=f["vocab_size"],
-        tie_word_embeddings=f.get("tie_word_embeddings", gpt),
+        tie_word_embeddings=f.get("tie_word_embeddings", fam.default_tie_word_embeddings),
         max_position_embeddings=f.get("max_position_embeddings") or 4096,
-        hidden_act=f.get("hidden_act") or ("gelu_new" if gpt else "silu"),
+        hidden_act=f.get("hidden_act") or fam.default_hidden_act,
         attention_bias=attn_bias,
         attention_out_bias=f.get("attention_out_bias", attn_bias),
-        mlp_bias=f.get("mlp_bias", gpt),
-        norm="layernorm" if gpt else "rmsnorm",
-        position="learned" if gpt else "rope",
+        mlp_bias=f.get("mlp_bias", fam.default_biases),
+        norm=fam.norm,
+        position=fam.position,
         num_local_experts=experts,
         num_experts_per_tok=f.get("num_experts_per_tok") or 1,
         sliding_window=f.get("sliding_window"),
