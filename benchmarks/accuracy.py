@@ -195,8 +195,12 @@ same for all `layers`, extrapolated (`extrapolated_from_layers`,
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--gpu-results", metavar="DIR", type=Path,
-                        help="merge the $OUT JSON files of benchmarks/gpu_step.sh first")  # fmt: skip
+    parser.add_argument(
+        "--gpu-results",
+        metavar="DIR",
+        type=Path,
+        help="merge the $OUT JSON files of benchmarks/gpu_step.sh first",
+    )
     args = parser.parse_args(argv)
     if args.gpu_results is not None:
         try:

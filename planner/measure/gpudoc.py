@@ -74,7 +74,7 @@ def section(data: dict[str, Any] | None) -> str:
         "model states + activations + temporaries (no CUDA context, no fragmentation);",
         f"step times: median of {cases[0]['timed_steps']} steps after"
         f" {cases[0]['warmup_steps']} warm-up, predicted on the catalog GPU"
-        f" {cases[0]['predicted_gpu']} at MFU {cases[0]['mfu']}. Rows \"all\" extrapolate",
+        f' {cases[0]["predicted_gpu"]} at MFU {cases[0]["mfu"]}. Rows "all" extrapolate',
         "the measured runs linearly in the number of layers.",
         "",
         HEADER,
