@@ -187,21 +187,46 @@ def validate(specs: tuple[str, ...]) -> None:
 
 @main.command(context_settings=CONTEXT)
 @click.argument("spec", type=click.Path(dir_okay=False))
+@click.option("--step", is_flag=True,
+              help="Run real training steps (forward, backward, optimizer) and measure peak"
+              " memory and step time.")  # fmt: skip
+@click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True,
+              help="With --step: where the steps run.")  # fmt: skip
+@click.option("--layers", type=int, default=None,
+              help="With --step: truncate the model to N layers (default 2; a second run"
+              " at min(2N, all) layers gives the per-layer figure).")  # fmt: skip
 @FORMAT
 @UNIT
-def measure(spec: str, fmt: str, unit: str) -> None:
+def measure(spec: str, step: bool, device: str, layers: int | None, fmt: str, unit: str) -> None:
     """Trace the real Hugging Face model under fake tensors (no GPU, no real
     memory) and print the activation bytes one training forward pass saves
     for backward, per layer and outside the layers, next to the estimate.
+    With --step: run real training steps of the model truncated to a few
+    layers on the CPU or a CUDA GPU and compare the peak memory and step
+    time with planner's prediction (docs/accuracy.md).
     Needs the extra: pip install 'planner[measure]'.
 
-    Example: planner measure specs/llama-2-7b.yaml --format json
+    Example: planner measure specs/llama-2-7b-finetune.yaml --step --device cuda --layers 2
     """
     from planner.measure import case_from_spec, require_extra
     from planner.measure import measure as run
     from planner.spec import load_spec
 
+    if not step and (layers is not None or device != "cpu"):
+        raise click.UsageError("--layers and --device go with --step")
     loaded = load_spec(spec)
+    if step:
+        from planner.measure import measure_step
+        from planner.measure.stepcompare import DEFAULT_LAYERS
+
+        data = measure_step(loaded, DEFAULT_LAYERS if layers is None else layers, device).to_dict()
+        if fmt == "json":
+            _emit(data)
+        else:
+            from planner.measure.text import render_step
+
+            click.echo(render_step(data, unit))
+        return
     case = case_from_spec(loaded)
     require_extra()
     assert loaded.training is not None
