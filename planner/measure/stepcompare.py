@@ -31,10 +31,11 @@ from typing import Any
 from planner.catalog import Gpu, MfuDefaults, gpu_catalog
 from planner.errors import PlannerError
 from planner.estimate.activations import ActivationInputs
-from planner.estimate.compute import time_and_cost, training_flops
+from planner.estimate.compute import training_flops
 from planner.estimate.memory import precise_memory
 from planner.estimate.params import count_parameters
 from planner.estimate.states import convention
+from planner.estimate.trainable import trainable_set
 from planner.measure.case import MeasureCase
 from planner.spec.model import Spec
 
@@ -150,12 +151,14 @@ def predict(
         precision=case.precision,
         device=device,
     )
-    mem = precise_memory(x, conv, t.optimizer, counts, spec.assumptions)
+    ts = trainable_set(t.trainable, conv, counts.tensors, counts.total)
+    mem = precise_memory(x, ts, t.optimizer, spec.assumptions)
     seconds = None
     if gpu is not None and mfu is not None:
         flops = training_flops(arch, counts, case.seq, case.traced_recompute)
         hw = flops.hardware_per_token * case.seq * case.micro_batch
-        seconds = time_and_cost(hw, 1, gpu.compute_peak(conv.compute_dtype), mfu, None).seconds
+        # one GPU, compute only: hardware FLOPs / (dense peak x MFU) (planner/plan/timing.py)
+        seconds = hw / (gpu.compute_peak(conv.compute_dtype) * mfu)
     return Predicted(
         arch.num_layers, mem.states.total, mem.activations.total, mem.temporary, seconds
     )
