@@ -14,7 +14,7 @@ from typing import Any
 from planner.architecture import Architecture
 from planner.catalog import Gpu, MfuDefaults, gib_to_bytes, gpu_catalog, model_presets
 from planner.errors import Problem
-from planner.families import FAMILIES, get_family
+from planner.families import COUNT_ONLY_FAMILY, FAMILIES, get_family
 from planner.families.base import COMMON_REQUIRED
 from planner.spec.hf_config import fields_from_hf_config
 from planner.spec.schema import (
@@ -143,12 +143,29 @@ def _architecture(m: ModelSection, base_dir: Path, problems: list[Problem]) -> A
             problems.append(Problem("model", "give `preset`, `architecture` or `hf_config`"))
         return None
     family = f.get("architecture")
+    count_only = f.get("parameters") is not None
+    notes: list[str] = []
+    if family is None and count_only:
+        family = COUNT_ONLY_FAMILY
+        notes.append(
+            f"architecture: the {family} block (not given; a model given by its parameter"
+            " count, whose shape serves the activation and FLOP formulas only)"
+        )
     if family is None:
         problems.append(
-            Problem("model.architecture", f"required for a custom model: {', '.join(FAMILIES)}")
+            Problem(
+                "model.architecture",
+                f"required for a custom model: {', '.join(FAMILIES)} (or give `parameters`"
+                " with hidden_size, num_layers and num_attention_heads, the seed's way:"
+                f" the {COUNT_ONLY_FAMILY} block is then assumed)",
+            )
         )
         return None
     fam = get_family(family)
+    if count_only:
+        assumed = fam.count_only_defaults(f)
+        f.update(assumed)
+        notes += [f"{k}: {v:,} (not given)" for k, v in assumed.items()]
     required = [*COMMON_REQUIRED, *fam.required]
     missing = [k for k in required if f.get(k) is None]
     for k in missing:
@@ -180,7 +197,7 @@ def _architecture(m: ModelSection, base_dir: Path, problems: list[Problem]) -> A
     if problems:
         return None
     return Architecture(
-        name=f.get("_name") or f.get("title") or family,
+        name=f.get("_name") or f.get("title") or ("custom (by count)" if count_only else family),
         family=family,
         hidden_size=h,
         num_layers=f["num_layers"],
@@ -204,6 +221,7 @@ def _architecture(m: ModelSection, base_dir: Path, problems: list[Problem]) -> A
         parameters=f.get("parameters"),
         published_parameters=f.get("published_parameters"),
         source=f.get("hf_id") or "",
+        notes=tuple(notes),
     )
 
 
