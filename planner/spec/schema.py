@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from planner.architecture import Family
+from planner.catalog import calibration
 
 _SUFFIX = {"k": 10**3, "K": 10**3, "M": 10**6, "B": 10**9, "G": 10**9, "T": 10**12}
 _NUMBER = re.compile(r"^\s*([0-9][0-9_]*(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?)\s*([kKMBGT]?)\s*$")
@@ -244,6 +245,9 @@ class ConstraintsSection(Strict):
     max_budget_usd: Annotated[float, Field(gt=0)] | None = None
 
 
+_CAL = calibration()
+
+
 class AssumptionsSection(Strict):
     """Documented defaults that a spec may override (docs/assumptions.md)."""
 
@@ -253,8 +257,17 @@ class AssumptionsSection(Strict):
     allocator_fragmentation: Annotated[float, Field(ge=0, lt=1)] = Field(
         0.05, description="Share of allocated bytes lost to the caching allocator."
     )
+    # goodput and its range are fitted on published runs (benchmarks/calibrate.py,
+    # docs/accuracy.md "Published training runs"); a test checks they are current.
     goodput: Fraction = Field(
-        0.85, description="Share of wall time doing useful steps (restarts, eval, stalls)."
+        _CAL["goodput"],
+        description="Share of wall time doing useful steps (restarts, eval, stalls).",
+    )
+    goodput_low: Fraction = Field(
+        _CAL["goodput_low"], description="Goodput at the slow end of the range (the high duration)."
+    )
+    goodput_high: Fraction = Field(
+        _CAL["goodput_high"], description="Goodput at the fast end of the range (the low duration)."
     )
     mfu_spread: Annotated[float, Field(ge=0, lt=1)] = Field(
         0.2, description="When the spec gives one MFU value: low/high = value x (1 -/+ spread)."
@@ -278,6 +291,11 @@ class AssumptionsSection(Strict):
         0.0,
         description="Objective `cheapest`, opt-in: plans within this share of the cheapest"
         " cost count as equal and the fastest of them is chosen (0: the cheapest plan found).",
+    )
+    balanced_cost_band: Annotated[float, Field(ge=0, lt=1)] = Field(
+        0.10,
+        description="Objective `balanced`: the fastest plan whose cost is at most this share"
+        " above the cheapest feasible plan's is chosen.",
     )
     decode_bandwidth_efficiency: Fraction = Field(
         0.7, description="Serving: share of peak HBM bandwidth a decode step streams at."
@@ -340,7 +358,12 @@ class SpecFile(Strict):
     inference: InferenceSection | None = None
     cluster: ClusterSection
     constraints: ConstraintsSection = ConstraintsSection()
-    objective: Literal["cheapest", "fastest", "fewest-gpus"] = "cheapest"
+    objective: Literal["balanced", "cheapest", "fastest", "fewest-gpus"] = Field(
+        "balanced",
+        description="What the plan optimises among feasible layouts. `balanced` (default):"
+        " the fastest plan costing at most assumptions.balanced_cost_band more than the"
+        " cheapest; `cheapest`: the cheapest plan found.",
+    )
     assumptions: AssumptionsSection = AssumptionsSection()
     parallelism: ParallelismSection | None = None
     report: ReportSection = ReportSection()
