@@ -26,8 +26,9 @@ Step times (Pope et al. 2022, "Efficiently Scaling Transformer Inference",
 s2-3; Kwon et al. 2023):
 
 * prefill of n tokens is compute-bound: (2 x matmul weights x n + attention
-  4 L n span q_dim / 2) / (t x peak x prefill_mfu); the p stages run one
-  after another, so the time does not fall with p;
+  4 L n span q_dim / 2) / (t x peak x prefill_mfu), and no faster than one
+  read of the weights (short prompts); the p stages run one after another,
+  so the time does not fall with p;
 * decode of B sequences is memory-bound: the weights are read once per step
   (an MoE reads the dense part and only the experts its B tokens route to:
   E x (1 - (1 - k/E)^B) expected distinct experts per layer for top-k of E,
@@ -129,10 +130,15 @@ class Replica:
         attn = 4.0 * a.num_layers * attention_span(a, tokens) * a.q_dim / 2  # causal: half
         return tokens * (2.0 * self.counts.matmul_per_token + attn)
 
-    def prefill_seconds(self, tokens: int) -> float:
-        """Compute-bound prefill of one prompt of ``tokens`` tokens."""
-        compute = self.prefill_flops(tokens) / (self.tp * self._peak() * self.eff.prefill_mfu)
-        return compute + self._comm(tokens)
+    def prefill_seconds(self, tokens: int, batch: int = 1) -> float:
+        """Prefill of ``batch`` prompts of ``tokens`` tokens: compute-bound,
+        but never faster than reading the weights once (the roofline's
+        memory side, which short prompts hit)."""
+        compute = (
+            batch * self.prefill_flops(tokens) / (self.tp * self._peak() * self.eff.prefill_mfu)
+        )
+        memory = self.weights_read(batch * tokens) / self._bandwidth()
+        return max(compute, memory) + self._comm(batch * tokens)
 
     def weights_read(self, batch: float) -> float:
         """Weight bytes one decode step reads for ``batch`` tokens: the dense
