@@ -209,9 +209,13 @@ def make_capacity_plan(spec: Spec, counts: ParameterCounts) -> CapacityPlan:
     for c in spec.clusters:
         given = rps == "max" or c.max_gpus_given  # "max": the given cluster
         cap = c.max_gpus if given else SEARCH_MAX_GPUS
+        fits_a_node = False
         for tp, pp in shapes(spec, c, cap):
+            if pp > 1 and fits_a_node:
+                break  # pipeline stages only for replicas too large for one node
             r = make_replica(spec, counts, c, tp, pp)
             mc = _max_concurrency(r)
+            fits_a_node = fits_a_node or (mc >= 1 and pp == 1)
             if mc < 1:
                 out.append(_no_fit(r, mc))
             elif rps == "max":

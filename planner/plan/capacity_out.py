@@ -216,6 +216,10 @@ def render_capacity(p: CapacityPlan, unit: str = "GiB") -> list[str]:
     else:
         out.append("  no configuration meets the targets; the closest:")
         out += [f"    {_line(c, unit)}" for c in p.closest]
+    others = [c for c in p.candidates if c.meets and c is not b]
+    if others:
+        out.append("  also meet the targets:")
+        out += [f"    {_line(c, unit)}" for c in others]
     rejected = [c for c in p.candidates if not c.meets]
     if rejected and b is not None:
         out.append("  rejected:")

@@ -21,6 +21,9 @@ Sources of the scheduler defaults (read the version you deploy):
   prefill (``chunked_prefill_size``), ``python/sglang/srt/server_args.py``
   (Zheng et al. 2024, "SGLang: Efficient Execution of Structured Language
   Model Programs", RadixAttention).
+* The prefill MFU is capped at the GPU type's expected MFU (catalog default
+  or ``cluster.mfu``; e.g. MI300X's 0.28, whose best measured matmul reaches
+  about half its peak), unless ``inference.efficiency.prefill_mfu`` sets it.
 * generic: the planner's own assumptions (``assumptions.
   decode_bandwidth_efficiency``, the cluster's expected MFU), vLLM's
   scheduler defaults.
@@ -91,17 +94,22 @@ def engine_efficiency(spec: Spec, c: ClusterChoice) -> Efficiency:
     assert w is not None
     p = ENGINES[w.engine]
     o = w.efficiency
+    overridden = o is not None and o.prefill_mfu is not None
     if o is not None:
         given = {k: v for k, v in o.model_dump().items() if v is not None}
         p = replace(p, **given, source=p.source + "; overridden by inference.efficiency")
+    mfu = c.mfu.expected  # generic: the GPU type's expected MFU
+    if overridden and p.prefill_mfu is not None:
+        mfu = p.prefill_mfu
+    elif p.prefill_mfu is not None:  # an engine reaches no more than the GPU type allows
+        mfu = min(p.prefill_mfu, c.mfu.expected)
+    bw = p.decode_bandwidth
+    if bw is None:
+        bw = spec.assumptions.decode_bandwidth_efficiency
     return Efficiency(
         engine=p.name,
-        prefill_mfu=p.prefill_mfu if p.prefill_mfu is not None else c.mfu.expected,
-        decode_bandwidth=(
-            p.decode_bandwidth
-            if p.decode_bandwidth is not None
-            else spec.assumptions.decode_bandwidth_efficiency
-        ),
+        prefill_mfu=mfu,
+        decode_bandwidth=bw,
         runtime_bytes=round(p.runtime_gib * 2**30),
         max_num_batched_tokens=p.max_num_batched_tokens,
         max_num_seqs=p.max_num_seqs,
