@@ -385,3 +385,49 @@ def test_search_under_a_second_for_8_gpu_types_and_1000_gpus() -> None:
     assert time.process_time() - start < 1.0
     assert len({c.replica.cluster.gpu.key for c in p.candidates}) == 8
     assert p.best is not None and p.best.gpus <= 1000
+
+
+# --- rules, report, commands ----------------------------------------------------
+
+
+def _ids(text: str) -> set[str]:
+    return {f.id for f in evaluate(load_spec_text(text)).findings}
+
+
+def test_capacity_rules_fire_and_stay_silent() -> None:
+    example = Path("specs/llama-3-8b-serving-slo.yaml").read_text()
+    assert not {"SRV-005", "SRV-006", "SRV-007", "SRV-008", "SRV-009"} & _ids(example)
+    big = Path("specs/llama-3.1-70b-serving-slo.yaml").read_text()
+    assert {"SRV-006", "SRV-007"} <= _ids(big)  # prefill share 57%, KV holds 108 sequences
+    # Llama-3.1-405B in bf16 (810 GB) does not fit one node of 8 H100s: two stages
+    huge = _spec(model="llama-3.1-405b", rps="1", slo="{ttft_ms: 10000, tpot_ms: 200}")
+    assert "SRV-009" in _ids(huge)
+
+
+def test_nothing_fits_exits_1_and_reports(tmp_path: Path) -> None:
+    f = tmp_path / "s.yaml"
+    f.write_text(_spec(model="llama-3.1-405b", gpu="l4", cluster_extra=", max_gpus: 8"))
+    r = CliRunner().invoke(main, ["plan", str(f)])
+    assert r.exit_code == 1 and "does not fit" in r.output
+    r = CliRunner().invoke(main, ["report", str(f), "-o", str(tmp_path), "-f", "md"])
+    assert r.exit_code == 0, r.output
+    assert "no replica fits on any candidate GPU" in (tmp_path / "serve.md").read_text()
+
+
+def test_report_has_latency_and_cost_charts(tmp_path: Path) -> None:
+    r = CliRunner().invoke(
+        main, ["report", "specs/llama-3.1-70b-serving-slo.yaml", "-o", str(tmp_path), "-f", "md"]
+    )
+    assert r.exit_code == 0, r.output
+    md = (tmp_path / "llama-3.1-70b-serving-slo.md").read_text()
+    assert "p99 latency vs load" in md and "Cost per million output tokens by GPU type" in md
+    assert "3 replicas x 4 NVIDIA H100" in md  # the plan: 12 H100 at USD 41.88/h
+    assert "AMD Instinct MI300X" in md
+    charts = tmp_path / "llama-3.1-70b-serving-slo_charts"
+    assert (charts / "serving_latency.svg").exists() and (charts / "serving_cost.svg").exists()
+
+
+def test_rules_command_explains_capacity_rules() -> None:
+    for rid in ("SRV-005", "SRV-006", "SRV-007", "SRV-008", "SRV-009"):
+        r = CliRunner().invoke(main, ["rules", rid])
+        assert r.exit_code == 0 and rid in r.output

@@ -122,6 +122,18 @@ def capacity_to_dict(p: CapacityPlan) -> dict[str, Any]:
             "price_source": r.cluster.price_source,
             "max_budget_usd_per_month": p.spec.constraints.max_budget_usd,
         }
+    if shown is not None:
+        e = shown.replica.eff
+        out["engine_profile"] = {
+            "engine": e.engine,
+            "prefill_mfu": e.prefill_mfu,
+            "decode_bandwidth": e.decode_bandwidth,
+            "runtime_bytes": e.runtime_bytes,
+            "max_num_batched_tokens": e.max_num_batched_tokens,
+            "max_num_seqs": e.max_num_seqs,
+            "block_size": e.block_size,
+            "source": e.source,
+        }
     out["candidates"] = [candidate_dict(c) for c in p.candidates]
     out["closest"] = [] if p.feasible else [candidate_dict(c) for c in p.closest]
     out["load_curve"] = [

@@ -20,7 +20,10 @@ def capacity_texts(plan: dict[str, Any], spec: Spec) -> tuple[str, str]:
     """(GPUs sentence, cost sentence) of the summary."""
     p, cost, lat = plan["plan"], plan["cost"], plan["latency"]
     if p is None:
-        return ("no replica fits on any candidate GPU", "No serving cost: nothing fits.")
+        return (
+            "not enough: no replica fits on any candidate GPU within the cluster",
+            "No serving cost: nothing fits.",
+        )
     c = cluster_for(spec, p["gpu"])
     head = (
         f"{p['replicas']} replica{'s' if p['replicas'] > 1 else ''} x {p['gpus_per_replica']}"

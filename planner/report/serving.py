@@ -79,7 +79,9 @@ def _capacity_summary(e: dict[str, Any], plan: dict[str, Any], spec: Spec) -> Se
     gpus, cost = capacity_texts(plan, spec)
     p = plan["plan"]
     c = cluster_for(spec, p["gpu"] if p else spec.cluster.gpu.key)
-    budget = p["kv_profile_per_gpu"]["budget"] if p else 0
+    w = spec.inference
+    assert w is not None
+    budget = int(c.gpu.memory_bytes * w.gpu_memory_utilization)  # what the engine may use
     return ServingSummary(
         kind="inference",
         memory_total=gib(i["total"]),
