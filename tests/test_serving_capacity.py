@@ -122,9 +122,12 @@ def test_kv_capacity_as_vllm_profiles_it() -> None:
     r = _replica(_spec())
     budget = int(H100_MEMORY * 0.9)  # gpu_memory_utilization 0.9 x total memory
     weights = 2 * 8_030_261_248
-    # workspace of a 2,048-token profiling step: hidden 2h x 2 B, widest input
-    # 3 x 14,336 (SwiGLU) x 2 B, fp32 logits of 256 sequences x 128,256
-    workspace = 2048 * 2 * 4096 * 2 + 2048 * 3 * 14336 * 2 + 256 * 128_256 * 4
+    # vLLM's OpenAI-server defaults on an 80 GB H100 (arg_utils.py
+    # get_batch_defaults): 8,192 tokens per step, 1,024 sequences. Workspace
+    # of that profiling step: hidden 2h x 2 B, widest input 3 x 14,336
+    # (SwiGLU) x 2 B, fp32 logits of 1,024 sequences x 128,256
+    assert (r.eff.max_num_batched_tokens, r.eff.max_num_seqs) == (8192, 1024)
+    workspace = 8192 * 2 * 4096 * 2 + 8192 * 3 * 14336 * 2 + 1024 * 128_256 * 4
     runtime = GIB + GIB  # CUDA context (assumption) + vLLM profile's runtime_gib
     kv = budget - weights - workspace - runtime
     block = 131_072 * 16  # vLLM block: 16 tokens
@@ -135,6 +138,8 @@ def test_kv_capacity_as_vllm_profiles_it() -> None:
     assert m.kv_tokens == kv // block * 16
     # max concurrency at 1,024 + 256 tokens: 80 blocks per sequence
     assert r.max_sequences(1280) == kv // block // 80
+    a100 = _replica(_spec(gpu="a100-80gb")).eff  # vLLM keeps A100 at 2,048 / 256
+    assert (a100.max_num_batched_tokens, a100.max_num_seqs) == (2048, 256)
 
 
 def test_tensor_parallel_splits_weights_and_kv_heads() -> None:

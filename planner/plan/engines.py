@@ -8,10 +8,12 @@ shape a step. A spec overrides any figure with ``inference.efficiency``
 
 Sources of the scheduler defaults (read the version you deploy):
 
-* vLLM: ``block_size`` 16 tokens (``vllm/config.py`` ``CacheConfig``),
-  ``max_num_seqs`` 256 and a 2,048-token step budget under chunked prefill
-  (``vllm/engine/arg_utils.py``; newer releases raise the budget on large
-  GPUs); memory profiled as in ``vllm/worker/worker.py``
+* vLLM: ``block_size`` 16 tokens (``vllm/config.py`` ``CacheConfig``); the
+  OpenAI server's scheduler defaults of ``vllm/engine/arg_utils.py``
+  ``EngineArgs.get_batch_defaults`` (V1): a 2,048-token step budget and
+  ``max_num_seqs`` 256, raised to 8,192 and 1,024 on GPUs with >= 70 GiB
+  that are not A100s (H100, H200, MI300X; PR #17885 keeps A100 low);
+  memory profiled as in ``vllm/worker/worker.py``
   ``determine_num_available_blocks`` (Kwon et al. 2023, "Efficient Memory
   Management for Large Language Model Serving with PagedAttention", s4).
 * TensorRT-LLM: paged KV blocks of 64 tokens (``tokens_per_block``) and an
@@ -52,12 +54,14 @@ class EngineProfile:
     max_num_seqs: int  # most sequences running at once
     block_size: int  # KV cache block, tokens
     source: str
+    large_gpu: tuple[int, int] | None = None  # (tokens, seqs) on >= 70 GiB GPUs but A100
 
 
 ENGINES: dict[str, EngineProfile] = {
     "vllm": EngineProfile(
         "vllm", 0.50, 0.70, 1.0, 2048, 256, 16,
-        "vLLM vllm/config.py CacheConfig, vllm/worker/worker.py; Kwon et al. 2023 s4",
+        "vLLM vllm/config.py CacheConfig, vllm/engine/arg_utils.py, vllm/worker/worker.py;"
+        " Kwon et al. 2023 s4", (8192, 1024),
     ),
     "tensorrt-llm": EngineProfile(
         "tensorrt-llm", 0.55, 0.75, 1.0, 8192, 256, 64,
@@ -93,6 +97,8 @@ def engine_efficiency(spec: Spec, c: ClusterChoice) -> Efficiency:
     w = spec.inference
     assert w is not None
     p = ENGINES[w.engine]
+    if p.large_gpu and c.gpu.memory_bytes >= 70 * 2**30 and not c.gpu.key.startswith("a100"):
+        p = replace(p, max_num_batched_tokens=p.large_gpu[0], max_num_seqs=p.large_gpu[1])
     o = w.efficiency
     overridden = o is not None and o.prefill_mfu is not None
     if o is not None:
