@@ -94,6 +94,7 @@ class ServingPlan:
     options: tuple[ServingOption, ...]  # one per candidate GPU type
     findings: tuple[Finding, ...] = ()  # SRV-xxx (planner.plan.rules.serving)
     capacity: CapacityPlan | None = None  # with inference.traffic (planner.plan.capacity)
+    one_replica: dict[str, int] | None = None  # the inverse question (_one_replica)
 
     @property
     def feasible(self) -> bool:
@@ -196,6 +197,7 @@ def make_serving_plan(spec: Spec) -> ServingPlan:
 
         capacity = make_capacity_plan(spec, counts)
     plan = ServingPlan(spec, counts, m, options, capacity=capacity)
+    plan = replace(plan, one_replica=_one_replica(plan))
     return replace(plan, findings=run_serving_rules(plan))
 
 
@@ -277,7 +279,7 @@ def serving_to_dict(p: ServingPlan) -> dict[str, Any]:
         "alternatives": [_option_dict(o) for o in p.options if o is not best],
         "findings": [f.to_dict() for f in p.findings],
     }
-    out["plan"].update(_one_replica(p))
+    out["plan"].update(p.one_replica or {})
     if p.capacity is not None:  # the capacity plan replaces the one-replica view
         from planner.plan.capacity_out import capacity_to_dict
 
@@ -290,7 +292,7 @@ def serving_to_dict(p: ServingPlan) -> dict[str, Any]:
     return out
 
 
-def _one_replica(p: ServingPlan) -> dict[str, Any]:
+def _one_replica(p: ServingPlan) -> dict[str, int]:
     """The inverse question for one replica of the best option: the KV cache
     as vLLM profiles it (planner.plan.roofline), the most sequences of the
     spec's length and the longest single context it holds."""

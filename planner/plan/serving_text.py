@@ -55,6 +55,16 @@ def render_serving(p: ServingPlan, unit: str = "GiB") -> str:
             f" {o.decode_step_seconds * 1e3:,.1f} ms, {o.tokens_per_second:,.0f} generated"
             f" tokens/s per replica; {cost}",
         ]
+    one = p.one_replica
+    if one is not None and p.best.fits:
+        out.append(
+            f"  One replica of the best option, KV cache as vLLM profiles it at"
+            f" gpu_memory_utilization {w.gpu_memory_utilization:g}: {one['kv_cache_tokens']:,}"
+            f" tokens, i.e. up to {one['max_concurrency']:,} sequences of"
+            f" {w.prompt_p99 + w.generated_tokens:,} tokens, or one context of"
+            f" {one['max_context_tokens']:,} tokens (the longest that fits, within the model's"
+            " positions)"
+        )
     if p.findings:
         out += ["", "Findings:"] + [f"  {f.id} [{f.severity}] {f.message}" for f in p.findings]
     out.append("")
