@@ -156,8 +156,10 @@ def _for_rate(spec: Spec, r: Replica, mc: int, rate: float, cap: int) -> Candida
 
     hi = max(cap // r.gpus, 1)
     top = at(hi)
-    if not top.meets:
-        return at(hi, True)
+    if not top.meets:  # more replicas would not help within the cap
+        c = at(hi, True)
+        cap_note = f"even at {hi} replicas ({hi * r.gpus} GPUs, the search cap)"
+        return Candidate(r, mc, hi, rate, c.point, False, (*c.misses, cap_note))
     lo = 1
     while lo < hi:  # smallest n that meets the targets
         mid = (lo + hi) // 2
