@@ -140,11 +140,12 @@ def latency_chart(plan: dict[str, Any], spec: Spec) -> tuple[str, str, str] | No
     w = spec.inference
     assert w is not None
     slo = w.slo
-    svg = charts.latency_load(pts, slo.ttft_ms if slo else None, slo.tpot_ms if slo else None)
+    rate = plan["throughput"]["requests_per_second"] if plan.get("throughput") else None
+    svg = charts.latency_load(pts, slo.ttft_ms if slo else None, slo.tpot_ms if slo else None, rate)
     cap_text = (
         "p99 time to first token and time per output token of the plan's replicas as"
-        " the load rises (10% to 150% of the planned rate, where stable); dashed"
-        " lines are the SLOs."
+        " the load rises (10% to 150% of the planned rate, dotted; the points end where"
+        " the replicas are overloaded); dashed lines are the SLOs."
     )
     return "p99 latency vs load", cap_text, svg
 

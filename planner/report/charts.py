@@ -218,7 +218,7 @@ def inline(svg: str, prefix: str) -> str:
 
 
 def latency_load(points: Sequence[tuple[float, float, float]], ttft_slo: float | None,
-                 tpot_slo: float | None) -> str:  # fmt: skip
+                 tpot_slo: float | None, planned: float | None = None) -> str:  # fmt: skip
     """p99 TTFT (left axis) and TPOT (right axis), ms, against requests/s;
     the SLOs as dashed lines."""
     with _figure() as (fig, ax):
@@ -227,6 +227,8 @@ def latency_load(points: Sequence[tuple[float, float, float]], ttft_slo: float |
                 label="p99 TTFT (ms)")  # fmt: skip
         if ttft_slo is not None:
             ax.axhline(ttft_slo, color=PALETTE[0], linestyle="--", linewidth=1.0)
+        if planned is not None:
+            ax.axvline(planned, color="grey", linestyle=":", linewidth=1.0)
         ax.set_xlabel("requests per second")
         ax.set_ylabel("p99 TTFT (ms)")
         ax.set_ylim(bottom=0)
