@@ -55,6 +55,7 @@ class ClusterChoice:
     mfu_source: str
     host_memory_bytes: int = 1024 * 2**30  # host RAM per node (CPU offload)
     host_memory_source: str = ""
+    max_gpus_given: bool = False  # cluster.max_gpus set in the spec (a serving search's cap)
 
     @property
     def price_is_indicative(self) -> bool:
@@ -326,7 +327,14 @@ def _cluster(
         host_gib, host_src = _host_memory_gib(c, gpu.key)
         host = gib_to_bytes(host_gib)
         choice = ClusterChoice(gpu, per_node, max_gpus, price, price_src, mfu, mfu_src)
-        out.append(replace(choice, host_memory_bytes=host, host_memory_source=host_src))
+        out.append(
+            replace(
+                choice,
+                host_memory_bytes=host,
+                host_memory_source=host_src,
+                max_gpus_given=c.max_gpus is not None,
+            )
+        )
     return out
 
 
@@ -357,8 +365,20 @@ def _workload_checks(raw: SpecFile, arch: Architecture, problems: list[Problem])
                 )
             )
     inf = raw.inference
+    if inf is not None and raw.constraints.max_days is not None:
+        problems.append(
+            Problem(
+                "constraints.max_days",
+                "does not apply to an inference spec (serving has no end date); give"
+                " constraints.max_budget_usd (USD per 30-day month of serving) or inference.slo",
+            )
+        )
+    if inf is not None and inf.slo is not None and inf.traffic is None:
+        problems.append(
+            Problem("inference.slo", 'needs inference.traffic (requests_per_second or "max")')
+        )
     if inf is not None and arch.position == "learned":
-        n = inf.prompt_tokens + inf.generated_tokens
+        n = inf.prompt_p99 + inf.generated_tokens
         if n > arch.max_position_embeddings:
             problems.append(
                 Problem(
