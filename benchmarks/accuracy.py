@@ -159,14 +159,14 @@ h 64, vocabulary 128) in fp32, bf16-autocast and bf16-mixed, and the tiny
 GPT-2 in fp32, peak within 3% of the prediction (tested). Known gaps of the
 estimate, measured on the CPU:
 
-* 16-bit runs (bf16-autocast, bf16-mixed) peak 2·s·b·V bytes above the
-  prediction: HF's loss upcasts the logits to fp32 (loss_utils.py
-  `ForCausalLMLoss`), and in log_softmax's backward the fp32 gradients of
-  its output and of its input coexist with the saved fp32 log-probabilities,
-  so the temporaries are 2 x 4·s·b·V whatever the activation dtype; the
-  estimate counts the 16-bit logits (2·s·b·V) plus one fp32 gradient. On a
-  tiny llama with V = 8000, s·b = 128 the gap is 2,047,128 bytes (2·s·b·V =
-  2,048,000), about 7% there; on Llama-3-8B at s = 8192 it is 2.1 GB.
+* Fixed: 16-bit runs (bf16-autocast, bf16-mixed) peaked 2·s·b·V bytes above
+  the prediction: HF's loss upcasts the logits to fp32 (loss_utils.py
+  `ForCausalLMLoss`), and the backward of `.float()` casts the fp32 logits
+  gradient back to a 16-bit buffer while the fp32 one is alive. The
+  estimate now counts it (planner/estimate/memory.py
+  `loss_gradient_bytes`); on a tiny llama with V = 8000, s·b = 128 the
+  step peak equals the prediction (memory ratio 1.000 in fp32, bf16-mixed
+  and bf16-autocast); on Llama-3-8B at s = 8192 it adds 2.1 GB.
 * The backward working set is not counted: with resident gradients each
   weight gradient is computed into a new buffer and then added into `.grad`,
   next to the layer's input gradients. Measured on the CPU it is 2-4% of

@@ -267,9 +267,10 @@ def test_full_recompute_keeps_2sbh_per_layer() -> None:
     p = gpt_acts(recompute="full")
     assert p["activations_per_layer"] == 2 * S * B * H
     # In backward one layer is rematerialised at a time (its full 34sbh + 5as^2b)
-    # unless the fp32 logits gradient (4sbV) is larger; plus the 16-bit logits.
+    # unless the logits' gradient is larger: fp32 (4sbV, the loss upcasts the
+    # logits) plus its cast back to 16 bits (2sbV); plus the 16-bit logits.
     layer = S * B * H * 34 + 5 * A * S * S * B
-    assert p["temporary"] == 2 * S * B * V + max(layer, 4 * S * B * V)
+    assert p["temporary"] == 2 * S * B * V + max(layer, 6 * S * B * V)
 
 
 def test_non_layer_activations_and_total() -> None:
@@ -282,9 +283,10 @@ def test_non_layer_activations_and_total() -> None:
     non_layer = sb * H + 2 * sb * H + 2 * sb * H + 4 * sb * V + 8 * sb
     assert p["activation_detail"]["non_layer_bytes"] == non_layer
     assert p["activations"] == 3 * (sb * H * 34 + 5 * A * S * S * B) + non_layer
-    # temporary without recompute: returned bf16 logits (2sbV) and the fp32
-    # logits gradient (4sbV).
-    assert p["temporary"] == 2 * sb * V + 4 * sb * V
+    # temporary without recompute: returned bf16 logits (2sbV), the fp32
+    # logits gradient (4sbV) and its cast back to bf16 (2sbV): measured by
+    # planner measure --step on the CPU (docs/accuracy.md).
+    assert p["temporary"] == 2 * sb * V + 4 * sb * V + 2 * sb * V
 
 
 def test_llama_layer_gqa_swiglu_by_hand() -> None:

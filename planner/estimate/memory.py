@@ -12,7 +12,8 @@ activations per layer and outside the layers (activations.py), temporaries
 and runtime overheads (documented assumptions):
 
 * temporary = the returned 16-bit logits (s*b*V) plus the larger of the fp32
-  gradient of the logits at the start of backward (4*s*b*V) and, under full
+  gradient of the logits at the start of backward (4*s*b*V, plus its cast
+  back to 16 bits when the logits are 16-bit) and, under full
   recompute, one layer's recomputed activations;
 * runtime overhead = CUDA context (``assumptions.cuda_context_gib``,
   default 1 GiB: PyTorch + cuBLAS/cuDNN handles; gpus.yaml notes 650 MB to
@@ -87,10 +88,26 @@ class PreciseMemory:
         return self.states.total + self.activations.total + self.temporary + self.runtime_overhead
 
 
+def loss_gradient_bytes(sbv: int, act_bytes: int) -> int:
+    """Bytes of the logits' gradients at the start of backward. The loss
+    upcasts the logits (HF loss/loss_utils.py ``ForCausalLMLoss``:
+    ``logits.float()``; Megatron-LM ``compute_language_model_loss``:
+    ``vocab_parallel_cross_entropy(logits.float(), ...)``), so their gradient
+    is fp32 (4 s*b*V); with 16-bit logits the backward of ``.float()`` casts
+    it back to a second s*b*V x activation-bytes buffer while the fp32 one is
+    alive. Measured by ``planner measure --step`` on the CPU: bf16 runs peak
+    2 s*b*V above an estimate without the cast (docs/accuracy.md)."""
+    return sbv * (4 + (act_bytes if act_bytes < 4 else 0))
+
+
 def temporary_items(x: ActivationInputs, acts: Activations) -> tuple[Item, ...]:
     sbv = x.tokens * x.arch.vocab_size
     logits = Item("logits", sbv * x.act_bytes, "returned logits, alive until the loss is done")
-    loss_grad = Item("loss_gradient", sbv * 4, "fp32 gradient of the logits at backward start")
+    loss_grad = Item(
+        "loss_gradient",
+        loss_gradient_bytes(sbv, x.act_bytes),
+        "fp32 gradient of the logits at backward start (and its 16-bit cast)",
+    )
     rec = Item(
         "recompute_working_set",
         acts.recompute_working_set,

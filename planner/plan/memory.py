@@ -51,7 +51,7 @@ from functools import cached_property
 
 from planner.catalog import gib_to_bytes
 from planner.estimate.activations import Saved, activations
-from planner.estimate.memory import activation_inputs
+from planner.estimate.memory import activation_inputs, loss_gradient_bytes
 from planner.estimate.params import ParameterCounts
 from planner.estimate.states import ModelStates, PrecisionConvention
 from planner.estimate.trainable import StageSplit, model_states, trainable_set
@@ -124,7 +124,7 @@ class PlanModel:
             sbv = x.tokens * self.arch.vocab_size
             self._acts[key] = ActBytes(
                 *_split(a.per_layer), *_split(work), *_split(first), *_split(last),
-                logits=sbv * x.act_bytes, loss_grad=4 * sbv,
+                logits=sbv * x.act_bytes, loss_grad=loss_gradient_bytes(sbv, x.act_bytes),
             )  # fmt: skip
         return self._acts[key]
 
