@@ -6,7 +6,6 @@ filled in. Problems are returned (not raised) so the loader reports them all.
 from __future__ import annotations
 
 import difflib
-import json
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from planner.architecture import Architecture
 from planner.catalog import Gpu, MfuDefaults, gib_to_bytes, gpu_catalog, model_presets
 from planner.errors import Problem
 from planner.spec.hf_config import fields_from_hf_config
+from planner.spec.safe_yaml import read_json_config
 from planner.spec.schema import (
     AssumptionsSection,
     ClusterSection,
@@ -114,7 +114,7 @@ def _model_fields(m: ModelSection, base_dir: Path, problems: list[Problem]) -> d
     if m.hf_config:
         path = (base_dir / m.hf_config).resolve()
         try:
-            cfg = json.loads(path.read_text(encoding="utf-8"))
+            cfg = read_json_config(path)
             if not isinstance(cfg, dict):
                 raise ValueError("the file is not a JSON object")
             fields.update(fields_from_hf_config(cfg, m.architecture))
