@@ -127,8 +127,10 @@ def recompute(plan: Plan) -> list[Finding]:
 
 def _zero3_gpus(states: int, usable: int) -> int:
     """Smallest N_d >= 2 with (2+2+K)Ψ/N_d <= usable (ZeRO s5)."""
+    if usable <= 0:  # refused at validation (planner/spec/crosscheck.py); never loop
+        raise ValueError("no usable memory per GPU")
     n = 2
-    while -(-states // n) > usable:
+    while -(-states // n) > usable and n < 1 << 62:  # at most 61 doublings
         n *= 2
     return n
 

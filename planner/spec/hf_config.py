@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from planner.spec.limits import check_hf_values, whole
+
 # model_type -> defaults that differ from LlamaConfig's. Only types whose
 # parameters are exactly the llama block's are listed (checked against the HF
 # modeling_*.py): a type with extra tensors (qk-norm in qwen3/olmoe, four
@@ -31,6 +33,8 @@ def fields_from_hf_config(cfg: dict[str, Any], family: str | None = None) -> dic
     """Spec model fields from a config.json mapping. Raises ValueError with a
     message naming the missing key. ``family`` (the spec's ``architecture``)
     lets an unlisted llama-style model_type be read with llama's field names."""
+    check_hf_values(cfg)  # types and ranges first (planner/spec/limits.py)
+    cfg = whole(cfg)
     mt = str(cfg.get("model_type", "")).lower()
     if mt == "gpt2":
         return _gpt2(cfg)

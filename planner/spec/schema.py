@@ -10,7 +10,15 @@ import math
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 _SUFFIX = {"k": 10**3, "K": 10**3, "M": 10**6, "B": 10**9, "G": 10**9, "T": 10**12}
 _NUMBER = re.compile(r"^\s*([0-9][0-9_]*(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?)\s*([kKMBGT]?)\s*$")
@@ -45,8 +53,26 @@ Number = Annotated[float, BeforeValidator(_to_number)]
 Fraction = Annotated[float, Field(gt=0, le=1)]
 
 
+def _admits_bool(ann: object) -> bool:
+    return ann is bool or any(_admits_bool(a) for a in getattr(ann, "__args__", ()) or ())
+
+
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    # Non-finite numbers (.inf, .nan, 1e400) are refused everywhere.
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False
+    )
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_numbers(cls, v: object, info: ValidationInfo) -> object:
+        """true/false where a number belongs is refused (pydantic reads 1, 0)."""
+        field = cls.model_fields.get(info.field_name or "")
+        ann = field.annotation if field is not None else None
+        numeric = "float" in str(ann) or "int" in str(ann)
+        if isinstance(v, bool) and numeric and not _admits_bool(ann):
+            raise ValueError(f"must be a number, not {str(v).lower()}")
+        return v
 
 
 Family = Literal["llama", "gpt", "moe"]
