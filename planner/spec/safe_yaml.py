@@ -221,6 +221,10 @@ def _walk(root: yaml.Node) -> tuple[dict[PathKey, int], list[Problem]]:
     return lines, problems
 
 
+def _why(problem: object) -> str:
+    return f"not valid YAML: {clean(str(problem)[:80], keep_newlines=False)}"
+
+
 def parse_yaml(text: str, filename: str) -> tuple[Any, dict[PathKey, int], list[Problem]]:
     """Data, a map from field path to 1-based line, and problems (duplicate
     keys, invalid strings). Raises ``SpecError`` when the text is not YAML a
@@ -232,7 +236,7 @@ def parse_yaml(text: str, filename: str) -> tuple[Any, dict[PathKey, int], list[
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         why = getattr(exc, "problem", None) or "cannot be parsed"
-        raise SpecError(filename, [_problem(f"not valid YAML: {clean(str(why)[:80], keep_newlines=False)}", mark)]) from None
+        raise SpecError(filename, [_problem(_why(why), mark)]) from None
     if root is None:
         loader.dispose()
         return None, {}, []
@@ -242,7 +246,7 @@ def parse_yaml(text: str, filename: str) -> tuple[Any, dict[PathKey, int], list[
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         why = getattr(exc, "problem", None) or "cannot be read"
-        raise SpecError(filename, [_problem(f"not valid YAML: {clean(str(why)[:80], keep_newlines=False)}", mark)]) from None
+        raise SpecError(filename, [_problem(_why(why), mark)]) from None
     finally:
         loader.dispose()
     return data, lines, problems
