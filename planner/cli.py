@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from planner.errors import PlannerError
+from planner.textsafe import clean
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 
@@ -20,17 +21,22 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except PlannerError as exc:
-            click.echo(str(exc), err=True)
+            click.echo(clean(str(exc)), err=True)
             ctx.exit(2)
+        except KeyboardInterrupt:
+            click.echo("planner: interrupted; nothing was written", err=True)
+            ctx.exit(130)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except Exception as exc:  # a bug, most likely met through unusual input
             if os.environ.get("PLANNER_DEBUG"):
                 raise
             click.echo(
-                f"planner: internal error ({type(exc).__name__}: {exc}); the input may be"
-                " outside what planner handles. Set PLANNER_DEBUG=1 for the traceback and"
-                " please report it with the spec.",
+                clean(
+                    f"planner: internal error ({type(exc).__name__}: {exc}); the input may be"
+                    " outside what planner handles. Set PLANNER_DEBUG=1 for the traceback and"
+                    " please report it with the spec."
+                ),
                 err=True,
             )
             ctx.exit(2)
@@ -46,7 +52,15 @@ def main() -> None:
 
 
 def _emit(data: dict[str, Any]) -> None:
-    click.echo(json.dumps(data, indent=2, sort_keys=False))
+    """The one place JSON is written: never NaN or Infinity (not JSON)."""
+    try:
+        text = json.dumps(data, indent=2, sort_keys=False, allow_nan=False)
+    except ValueError:
+        raise PlannerError(
+            "planner: the result holds a number that is not finite (NaN or Infinity), which"
+            " JSON cannot carry; the spec's values are outside what planner can compute"
+        ) from None
+    click.echo(text)
 
 
 FORMAT = click.option(
@@ -81,7 +95,7 @@ def estimate(spec: str, fmt: str, unit: str) -> None:
     else:
         from planner.textout import render_estimate
 
-        click.echo(render_estimate(result, unit))
+        click.echo(clean(render_estimate(result, unit)))
 
 
 @main.command(context_settings=CONTEXT)
@@ -104,8 +118,10 @@ def plan(spec: str, fmt: str, unit: str) -> None:
         from planner.plan.serving import make_serving_plan, render_serving, serving_to_dict
 
         serving = make_serving_plan(loaded)
-        click.echo(json.dumps(serving_to_dict(serving), indent=2) if fmt == "json"
-                   else render_serving(serving, unit))  # fmt: skip
+        if fmt == "json":
+            _emit(serving_to_dict(serving))
+        else:
+            click.echo(clean(render_serving(serving, unit)))
         return
     result = make_plan(loaded)
     if fmt == "json":
@@ -113,7 +129,7 @@ def plan(spec: str, fmt: str, unit: str) -> None:
     else:
         from planner.plan.text import render_plan
 
-        click.echo(render_plan(result, unit))
+        click.echo(clean(render_plan(result, unit)))
 
 
 @main.command(context_settings=CONTEXT)
@@ -153,17 +169,19 @@ def report(specs: tuple[str, ...], out_dir: str, formats: str, paper: str | None
 
     Example: planner report specs/seed-7b.yaml -o out -f md,html,pdf
     """
-    from planner.report.writer import parse_formats, write_report
+    from planner.report.writer import parse_formats, write_reports
 
     fmts = parse_formats(formats)
     if out_dir == "-" and len(specs) != 1:
         raise click.UsageError("`-o -` writes one spec's report to stdout")
-    for i, path in enumerate(specs, start=1):
+
+    def progress(i: int, path: str) -> None:
         if len(specs) > 3:
-            click.echo(f"[{i}/{len(specs)}] {path}", err=True)
-        for written in write_report(path, out_dir, fmts, paper):
-            if len(specs) <= 3:
-                click.echo(str(written), err=True)
+            click.echo(clean(f"[{i}/{len(specs)}] {path}"), err=True)
+
+    for written in write_reports(specs, out_dir, fmts, paper, progress):
+        if len(specs) <= 3 and not written.name.endswith(".svg"):
+            click.echo(clean(str(written)), err=True)
 
 
 @main.command(context_settings=CONTEXT)
@@ -180,10 +198,10 @@ def validate(specs: tuple[str, ...]) -> None:
     for path in specs:
         try:
             load_spec(path)
-            click.echo(f"{path}: ok")
+            click.echo(clean(f"{path}: ok"))
         except SpecError as exc:
             failed = True
-            click.echo(str(exc), err=True)
+            click.echo(clean(str(exc)), err=True)
     if failed:
         sys.exit(2)
 
