@@ -90,7 +90,7 @@ def test_an_interrupt_swallowed_while_rendering_is_re_raised() -> None:
     def swallowing(html: str) -> bytes:  # as WeasyPrint does while drawing SVG
         try:
             os.kill(os.getpid(), signal.SIGINT)
-        except BaseException:
+        except BaseException:  # noqa: SIM105 (WeasyPrint's own pattern, on purpose)
             pass
         return b"%PDF"
 
@@ -105,9 +105,6 @@ def test_json_never_holds_nan_or_infinity(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setattr(planner.engine, "to_dict", lambda result: {"x": float("inf")})
     r = CliRunner().invoke(main, ["estimate", SEED, "-f", "json"])
     assert r.exit_code == 2 and "not finite" in r.output and "Infinity" not in r.stdout
-
-
-HOSTILE_TEXT = 'title: "Title ##"\ndescription: "---"\n'
 
 
 @pytest.mark.parametrize(
