@@ -88,9 +88,9 @@ def test_interrupt_exits_130_and_writes_nothing(
 
 def test_an_interrupt_swallowed_while_rendering_is_re_raised() -> None:
     def swallowing(html: str) -> bytes:  # as WeasyPrint does while drawing SVG
-        try:
+        try:  # noqa: SIM105 (WeasyPrint's own pattern, on purpose)
             os.kill(os.getpid(), signal.SIGINT)
-        except BaseException:  # noqa: SIM105 (WeasyPrint's own pattern, on purpose)
+        except BaseException:
             pass
         return b"%PDF"
 
