@@ -271,3 +271,12 @@ def test_yaml_12_semantics() -> None:
     }  # fmt: skip
     ok, _, _ = parse_yaml("a: " + "[" * (MAX_DEPTH - 2) + "]" * (MAX_DEPTH - 2) + "\n", "t")
     assert isinstance(ok, dict)
+
+
+def test_every_limit_is_documented() -> None:
+    from planner.spec.limits import SPEC_LIMITS
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "spec.md").read_text()
+    limits = doc.split("## Limits", 1)[1]
+    for key in SPEC_LIMITS:
+        assert f"| `{key}` |" in limits, key
