@@ -146,7 +146,7 @@ CASES: dict[str, tuple[str, str, int | None, str]] = {
         " memory_bandwidth_gb_s: 2000}\n",
         "cluster.gpu.dense_tflops",
         5,
-        "must give fp16 or fp32",
+        "must give bf16, fp16 or fp32",
     ),
     "same_gpu_other_figures": (
         BASE + "cluster:\n  gpu: [a100-80gb, {preset: a100-80gb, memory_gib: 40}]\n",

@@ -3,8 +3,8 @@
 * The model's shape (from the spec, a preset or a config.json) within
   ``MODEL_LIMITS``.
 * Every candidate GPU has usable memory (device memory minus
-  ``assumptions.cuda_context_gib`` is > 0) and a dense fp16 or fp32 TFLOP/s
-  figure (the fallback of every precision).
+  ``assumptions.cuda_context_gib`` is > 0) and a dense TFLOP/s figure for
+  the workload's compute format (or fp16 / fp32, its fallbacks).
 * A fixed layout (``parallelism:``) that the model allows: tensor parallel
   divides the query and key/value heads, pipeline stages x virtual stages
   <= layers, context parallel divides the sequence length, expert parallel
@@ -72,14 +72,28 @@ def _gpus(spec: Spec, raw: SpecFile, out: list[Problem]) -> None:
                     " each GPU type once (a copy with the same figures is merged)",
                 )
             )
-        tf = cl.gpu.dense_tflops
-        if not (tf.get("fp16") or tf.get("fp32")):
+        dtype = _compute_dtype(spec)
+        try:
+            cl.gpu.compute_peak(dtype)
+        except ValueError:
             out.append(
                 Problem(
                     f"{where}.dense_tflops",
-                    "must give fp16 or fp32 (TFLOP/s), the fallback of every precision",
+                    f"must give {dtype}, fp16 or fp32 (TFLOP/s) for this workload",
                 )
             )
+
+
+def _compute_dtype(spec: Spec) -> str:
+    """The format whose peak TFLOP/s the time model uses (engine, serving)."""
+    if spec.training is not None:
+        from planner.estimate.states import convention
+
+        t = spec.training
+        return convention(t.precision, t.gradient_precision).compute_dtype
+    assert spec.inference is not None
+    w = spec.inference.weight_precision
+    return "bf16" if w in ("int4", "int8", "fp8", "bf16") else w
 
 
 def _layout(spec: Spec, out: list[Problem]) -> None:
