@@ -1,8 +1,9 @@
 """Time for a full report (md, html and pdf) and the share of each stage.
 
 Run: python benchmarks/report_timing.py [SPEC]   (default specs/llama-3-70b-pretrain.yaml)
-Stages: spec (load and validate), estimate, plan, charts (SVG), context
-(the records without charts), Markdown, HTML, PDF (WeasyPrint).
+Stages: spec (load and validate), evaluate (estimate, plan, sweeps: the
+Result, computed once), charts (SVG), context (the records without charts),
+Markdown, HTML, PDF (WeasyPrint).
 """
 
 from __future__ import annotations
@@ -14,8 +15,7 @@ from typing import Any
 
 
 def main(path: str) -> None:
-    from planner.engine import estimate, to_dict
-    from planner.plan import plan_json
+    from planner.pipeline import evaluate
     from planner.report.context import build_context
     from planner.report.figures import make_charts
     from planner.report.render import render_html, render_markdown, render_pdf
@@ -30,10 +30,10 @@ def main(path: str) -> None:
         return out
 
     spec = stage("spec", lambda: load_spec(path))
-    est = stage("estimate", lambda: to_dict(estimate(spec)))
-    plan = stage("plan", lambda: plan_json(spec))
-    charts = stage("charts", lambda: make_charts(est, plan, spec))
-    ctx = stage("context", lambda: build_context(est, plan, spec, charts=False))
+    result = stage("evaluate", lambda: evaluate(spec))
+    est, plan = stage("json", lambda: (result.estimate_json, result.plan_json))
+    charts = stage("charts", lambda: make_charts(est, plan, spec, result.sweeps))
+    ctx = stage("context", lambda: build_context(result, charts=False))
     ctx = type(ctx)(**{**vars(ctx), "charts": charts})
     md = stage("markdown", lambda: render_markdown(ctx))
     html = stage("html", lambda: render_html(ctx, md))

@@ -85,13 +85,12 @@ def estimate(spec: str, fmt: str, unit: str) -> None:
 
     Example: planner estimate specs/seed-7b.yaml --format json
     """
-    from planner.engine import estimate as run
-    from planner.engine import to_dict
+    from planner.pipeline import evaluate
     from planner.spec import load_spec
 
-    result = run(load_spec(spec))
+    result = evaluate(load_spec(spec))
     if fmt == "json":
-        _emit(to_dict(result))
+        _emit(result.estimate_json)
     else:
         from planner.textout import render_estimate
 
@@ -110,26 +109,21 @@ def plan(spec: str, fmt: str, unit: str) -> None:
 
     Example: planner plan specs/seed-7b.yaml --format json
     """
-    from planner.plan import make_plan, plan_to_dict
+    from planner.pipeline import evaluate
     from planner.spec import load_spec
 
-    loaded = load_spec(spec)
-    if loaded.inference is not None:
-        from planner.plan.serving import make_serving_plan, render_serving, serving_to_dict
-
-        serving = make_serving_plan(loaded)
-        if fmt == "json":
-            _emit(serving_to_dict(serving))
-        else:
-            click.echo(clean(render_serving(serving, unit)))
-        return
-    result = make_plan(loaded)
+    result = evaluate(load_spec(spec))
     if fmt == "json":
-        _emit(plan_to_dict(result))
+        _emit(result.plan_json)
+    elif result.serving is not None:
+        from planner.plan.serving import render_serving
+
+        click.echo(clean(render_serving(result.serving, unit)))
     else:
         from planner.plan.text import render_plan
 
-        click.echo(clean(render_plan(result, unit)))
+        assert result.plan is not None
+        click.echo(clean(render_plan(result.plan, unit)))
 
 
 @main.command(context_settings=CONTEXT)
@@ -141,8 +135,9 @@ def rules(rule_id: str | None) -> None:
     """
     import inspect
 
-    from planner.plan.rules import RULES
+    from planner.plan.rules import all_rules
 
+    RULES = all_rules()
     if rule_id is None:
         for key, fn in RULES.items():
             doc = inspect.getdoc(fn) or ""
@@ -208,21 +203,46 @@ def validate(specs: tuple[str, ...]) -> None:
 
 @main.command(context_settings=CONTEXT)
 @click.argument("spec", type=click.Path(dir_okay=False))
+@click.option("--step", is_flag=True,
+              help="Run real training steps (forward, backward, optimizer) and measure peak"
+              " memory and step time.")  # fmt: skip
+@click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True,
+              help="With --step: where the steps run.")  # fmt: skip
+@click.option("--layers", type=int, default=None,
+              help="With --step: truncate the model to N layers (default 2; a second run"
+              " at min(2N, all) layers gives the per-layer figure).")  # fmt: skip
 @FORMAT
 @UNIT
-def measure(spec: str, fmt: str, unit: str) -> None:
+def measure(spec: str, step: bool, device: str, layers: int | None, fmt: str, unit: str) -> None:
     """Trace the real Hugging Face model under fake tensors (no GPU, no real
     memory) and print the activation bytes one training forward pass saves
     for backward, per layer and outside the layers, next to the estimate.
+    With --step: run real training steps of the model truncated to a few
+    layers on the CPU or a CUDA GPU and compare the peak memory and step
+    time with planner's prediction (docs/accuracy.md).
     Needs the extra: pip install 'planner[measure]'.
 
-    Example: planner measure specs/llama-2-7b.yaml --format json
+    Example: planner measure specs/llama-2-7b-finetune.yaml --step --device cuda --layers 2
     """
     from planner.measure import case_from_spec, require_extra
     from planner.measure import measure as run
     from planner.spec import load_spec
 
+    if not step and (layers is not None or device != "cpu"):
+        raise click.UsageError("--layers and --device go with --step")
     loaded = load_spec(spec)
+    if step:
+        from planner.measure import measure_step
+        from planner.measure.stepcompare import DEFAULT_LAYERS
+
+        data = measure_step(loaded, DEFAULT_LAYERS if layers is None else layers, device).to_dict()
+        if fmt == "json":
+            _emit(data)
+        else:
+            from planner.measure.text import render_step
+
+            click.echo(render_step(data, unit))
+        return
     case = case_from_spec(loaded)
     require_extra()
     assert loaded.training is not None

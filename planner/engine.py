@@ -11,7 +11,7 @@ from typing import Any
 
 from planner.catalog import gib_to_bytes
 from planner.estimate.activations import Activations, Saved
-from planner.estimate.compute import Flops, TimeCost, time_and_cost, training_flops
+from planner.estimate.compute import Flops, training_flops
 from planner.estimate.inference import InferenceMemory, inference_memory
 from planner.estimate.memory import (
     PreciseMemory,
@@ -21,8 +21,9 @@ from planner.estimate.memory import (
     simplified_memory,
 )
 from planner.estimate.params import ParameterCounts, count_parameters
-from planner.estimate.states import CONVENTIONS, PrecisionConvention, convention, model_states
-from planner.spec.model import Spec
+from planner.estimate.states import CONVENTIONS, PrecisionConvention, convention
+from planner.estimate.trainable import TrainableSet, model_states, trainable_set
+from planner.spec.model import ClusterChoice, Spec
 
 SEED_STRATEGIES = ("fp32", "fp16-mixed", "bf16-mixed", "fp8-mixed")
 
@@ -50,8 +51,8 @@ class TrainingEstimate:
     precise: PreciseMemory
     flops: Flops
     tokens: int
-    time: dict[str, TimeCost]  # low / expected / high time and cost (low = the high-MFU end)
     strategies: tuple[StrategyRow, ...]
+    trainable: TrainableSet
 
 
 @dataclass(frozen=True)
@@ -73,12 +74,15 @@ class Estimate:
 
 
 def precision_strategies(spec: Spec, counts: ParameterCounts) -> tuple[StrategyRow, ...]:
+    """Bytes per parameter (of all parameters) of each strategy, over the
+    spec's trainable set: frozen parameters add weights only."""
     t = spec.training
     assert t is not None
     rows = []
     for name in SEED_STRATEGIES:
         conv = convention(name, None)
-        st = model_states(conv, t.optimizer, counts.total, counts.tensors)
+        ts = trainable_set(t.trainable, conv, counts.tensors, counts.total)
+        st = model_states(ts, t.optimizer)
         p = counts.total
         rows.append(
             StrategyRow(
@@ -99,26 +103,21 @@ def _training(spec: Spec, counts: ParameterCounts) -> TrainingEstimate:
     a = spec.model
     conv = convention(t.precision, t.gradient_precision)
     x = activation_inputs(a, t, conv)
-    precise = precise_memory(x, conv, t.optimizer, counts, spec.assumptions)
+    ts = trainable_set(t.trainable, conv, counts.tensors, counts.total)
+    precise = precise_memory(x, ts, t.optimizer, spec.assumptions)
     simple = simplified_memory(
         counts.total, t.micro_batch_size, t.sequence_length, a.hidden_size, a.num_layers
     )
     flops = training_flops(a, counts, t.sequence_length, t.recompute)
-    c = spec.cluster
-    peak = spec.cluster.gpu.compute_peak(conv.compute_dtype)
-    hw = flops.hardware_total(t.tokens)
-    time = {
-        "low": time_and_cost(hw, c.max_gpus, peak, c.mfu.high, c.price_per_gpu_hour),
-        "expected": time_and_cost(hw, c.max_gpus, peak, c.mfu.expected, c.price_per_gpu_hour),
-        "high": time_and_cost(hw, c.max_gpus, peak, c.mfu.low, c.price_per_gpu_hour),
-    }
     return TrainingEstimate(
-        conv, simple, precise, flops, t.tokens, time, precision_strategies(spec, counts)
+        conv, simple, precise, flops, t.tokens, precision_strategies(spec, counts), ts
     )
 
 
-def estimate(spec: Spec) -> Estimate:
-    counts = count_parameters(spec.model)
+def estimate(spec: Spec, counts: ParameterCounts | None = None) -> Estimate:
+    """Parameters and one replica's memory and FLOPs (no layout, no time:
+    time and cost come from the plan, planner.pipeline.evaluate)."""
+    counts = counts or count_parameters(spec.model)
     training = _training(spec, counts) if spec.training else None
     inference = None
     if spec.inference is not None:
@@ -148,20 +147,16 @@ def _acts(a: Activations) -> dict[str, Any]:
     }
 
 
-def _time(tc: TimeCost) -> dict[str, Any]:
-    return {
-        "gpus": tc.gpus,
-        "mfu": tc.mfu,
-        "peak_tflops_per_gpu": tc.peak_flops_per_gpu / 1e12,
-        "seconds": tc.seconds,
-        "days": tc.seconds / 86400,
-        "gpu_hours": tc.gpu_hours,
-        "usd": tc.usd,
-    }
+def to_dict(
+    e: Estimate, time: dict[str, Any] | None = None, cluster: ClusterChoice | None = None
+) -> dict[str, Any]:
+    """The JSON document of `planner estimate --format json` (keys are stable).
 
-
-def to_dict(e: Estimate) -> dict[str, Any]:
-    """The JSON document of `planner estimate --format json` (keys are stable)."""
+    ``time`` is the plan's low / expected / high run time and cost
+    (planner.pipeline.estimate_time), so that estimate and plan print one
+    budget; None (no fitting plan, or an inference spec) prints none.
+    ``cluster`` is the plan's GPU choice (default: the first candidate)."""
+    cl = cluster or e.spec.cluster
     s, c, a = e.spec, e.counts, e.spec.model
     out: dict[str, Any] = {
         "spec": {"name": s.name, "title": s.title, "source": s.source},
@@ -205,6 +200,8 @@ def to_dict(e: Estimate) -> dict[str, Any]:
                 "overhead_detail": [vars(i) for i in p.overhead_items],
             },
             "precision": t.conv.name,
+            "trainable": t.trainable.kind,
+            "trainable_parameters": t.trainable.trainable,
         }
         out["precision_strategies"] = [
             {
@@ -228,11 +225,12 @@ def to_dict(e: Estimate) -> dict[str, Any]:
             "tokens": t.tokens,
             "total_flops": t.flops.total(t.tokens),
             "hardware_total_flops": t.flops.hardware_total(t.tokens),
-            "gpu": s.cluster.gpu.key,
-            "time": {k: _time(v) for k, v in t.time.items()},
-            "price_per_gpu_hour": s.cluster.price_per_gpu_hour,
-            "price_source": s.cluster.price_source,
-            "mfu_source": s.cluster.mfu_source,
+            "gpu": cl.gpu.key,
+            "time": time,
+            "time_source": "the training plan (planner plan): its layout, step time model"
+            " and goodput"
+            if time is not None
+            else "no layout fits: no time or cost",
         }
     if e.inference is not None:
         m = e.inference.memory

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from planner.engine import Estimate
+from planner.pipeline import Result, estimate_time
 from planner.units import fmt_bytes, fmt_count, fmt_duration, fmt_int, fmt_usd
 
 
@@ -16,7 +16,23 @@ def _table(rows: Sequence[tuple[str, ...]], header: tuple[str, ...]) -> list[str
     return [line(header), "  ".join("-" * w for w in widths), *[line(r) for r in rows]]
 
 
-def render_estimate(e: Estimate, unit: str = "GiB") -> str:
+def _time_line(r: Result) -> str:
+    """The plan's time and cost (one time model), or why there is none."""
+    times = estimate_time(r.plan)
+    if times is None or r.plan is None:
+        return "  time and cost: none (no layout fits; see `planner plan`)"
+    ex, lo, hi = times["expected"], times["low"], times["high"]
+    cost = "no price" if ex["usd"] is None else fmt_usd(ex["usd"])
+    return (
+        f"  plan: {ex['gpus']} x {r.plan.cluster.gpu.name} at kernel MFU {ex['mfu']:.0%}"
+        f" (assumed): {fmt_duration(ex['seconds'])}, {ex['gpu_hours']:,.0f} GPU-hours, {cost}"
+        f" (range {fmt_duration(lo['seconds'])} to {fmt_duration(hi['seconds'])};"
+        " layout, step time and goodput from `planner plan`)"
+    )
+
+
+def render_estimate(r: Result, unit: str = "GiB") -> str:
+    e = r.estimate
     s, c, a = e.spec, e.counts, e.spec.model
     out = [f"{s.title}  ({s.source})", ""]
     out.append(
@@ -59,18 +75,11 @@ def render_estimate(e: Estimate, unit: str = "GiB") -> str:
             f" outside the layers: {fmt_bytes(p.activations.non_layer_bytes, unit)}"
         )
         out.append("")
-        ex = t.time["expected"]
         out.append(
             f"Compute: {t.flops.model_per_token:.3e} FLOPs/token, {t.flops.total(t.tokens):.3e}"
             f" FLOPs for {fmt_count(t.tokens)} tokens"
         )
-        cost = "no price" if ex.usd is None else fmt_usd(ex.usd)
-        out.append(
-            f"  on {ex.gpus} x {s.cluster.gpu.name} at MFU {ex.mfu:.0%} (assumed):"
-            f" {fmt_duration(ex.seconds)}, {ex.gpu_hours:,.0f} GPU-hours, {cost}"
-            f" (range {fmt_duration(t.time['low'].seconds)}"
-            f" to {fmt_duration(t.time['high'].seconds)})"
-        )
+        out.append(_time_line(r))
     if e.inference is not None:
         m, w = e.inference.memory, s.inference
         assert w is not None

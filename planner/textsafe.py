@@ -22,12 +22,16 @@ _CONTROL = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}]")
 _CONTROL_NL = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI}\u2028\u2029]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
-# Always special inline: \ ` * [ ] < > | & ~ # !; "_" only at a word boundary
-# (CommonMark s6.2: intraword "_" never opens emphasis, so max_gpus stays).
-_MD_SPECIAL = re.compile(r"([\\`*\[\]<>|&~#!]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
-# A line opening a list item, a thematic break, a setext underline or a block
-# quote (">" is escaped above): escape its first character.
-_LINE_START = re.compile(r"^([+-](?=\s)|-(?=-)|=|\d+(?=[.)](?:\s|$)))")
+# Always special inline: \ ` * [ ] < > | & ~ ("!" opens an image only
+# before "[", which is escaped); "_" only at a word boundary (CommonMark
+# s6.2: intraword "_" never opens emphasis, so max_gpus stays).
+_MD_SPECIAL = re.compile(r"([\\`*\[\]<>|&~]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
+# A line opening an ATX heading, a list item, a thematic break, a setext
+# underline or a block quote (">" is escaped above): escape its first
+# character. "#" is structure only there and as a heading's closing
+# sequence (CommonMark s4.2), so "Takeaway #1" stays as written.
+_LINE_START = re.compile(r"^(#|[+-](?=\s)|-(?=-)|=|\d+(?=[.)](?:\s|$)))")
+_CLOSING_HASHES = re.compile(r"(?<=\s)#+\s*$")
 
 
 def _escape(m: re.Match[str]) -> str:
@@ -49,6 +53,7 @@ def md_escape(text: object) -> str:
     (four would open a code block) and no structure at the line start."""
     s = clean(text, keep_newlines=False).replace("\t", " ").strip()
     s = _MD_SPECIAL.sub(r"\\\1", s)
+    s = _CLOSING_HASHES.sub(lambda m: m.group(0).replace("#", "\\#"), s)
     return _LINE_START.sub(_start, s)
 
 

@@ -10,15 +10,16 @@ GB = 10**9
 GiB = 2**30
 MiB = 2**20
 TB = 10**12
+TiB = 2**40
 
 SECONDS_PER_HOUR = 3600.0
 SECONDS_PER_DAY = 86400.0
 
-_SIZE_UNITS = {"GB": GB, "GiB": GiB, "MiB": MiB, "TB": TB}
+_SIZE_UNITS = {"GB": GB, "GiB": GiB, "MiB": MiB, "TB": TB, "TiB": TiB}
 
 
 def to_unit(n_bytes: float, unit: str) -> float:
-    """Bytes expressed in ``unit`` (one of GB, GiB, MiB, TB)."""
+    """Bytes expressed in ``unit`` (one of GB, GiB, MiB, TB, TiB)."""
     return n_bytes / _SIZE_UNITS[unit]
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from planner.engine import estimate, to_dict
+from planner.pipeline import evaluate
 from planner.spec import schema
 from planner.spec.loader import load_spec_text
 
@@ -49,7 +49,7 @@ def test_every_top_level_section_has_a_heading() -> None:
 
 def _json(workload: str) -> dict[str, Any]:
     text = f"name: d\nmodel: mixtral-8x7b\n{workload}\ncluster: {{gpu: h100}}\n"
-    return to_dict(estimate(load_spec_text(text, "d.yaml")))
+    return evaluate(load_spec_text(text, "d.yaml")).estimate_json
 
 
 DOCUMENTS = [

@@ -106,7 +106,7 @@ CASES: dict[str, tuple[str, str, int | None, str]] = {
         "training: {sequence_length: 4096, tokens: 1e9}\ncluster: {gpu: a100-80gb}\n",
         "model.hidden_size",
         2,
-        "at most 131,072",
+        "less than or equal to 1048576",
     ),
     "batch_1e9": (
         BASE.replace("tokens: 1e9", "tokens: 1e9, global_batch_size: 1e9")
@@ -120,7 +120,7 @@ CASES: dict[str, tuple[str, str, int | None, str]] = {
         "training: {sequence_length: 4096, tokens: 1e9}\ncluster: {gpu: a100-80gb}\n",
         "model.num_layers",
         2,
-        "at most 2,048",
+        "less than or equal to 4096",
     ),
     "too_many_gpus": (
         BASE + "cluster:\n  gpu: [" + ", ".join(["h100-sxm"] * 200) + "]\n",
@@ -171,7 +171,7 @@ CASES: dict[str, tuple[str, str, int | None, str]] = {
         BASE + "cluster: {gpu: a100-80gb}\nparallelism: {virtual_pipeline_stages: 1e6}\n",
         "parallelism.virtual_pipeline_stages",
         5,
-        "at most 2,048",
+        "at most 4,096",
     ),
     "virtual_stages_over_layers": (
         BASE + "cluster: {gpu: a100-80gb}\n"

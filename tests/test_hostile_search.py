@@ -76,7 +76,7 @@ CONFIG = {
         ("intermediate_size", 1e400, "must be a finite number"),
         ("num_attention_heads", True, "must be a number, not bool"),
         ("hidden_size", 256.5, "must be a whole number"),
-        ("hidden_size", 10**9, "must be at most 131,072"),
+        ("hidden_size", 10**9, "must be at most 1,048,576"),
         ("tie_word_embeddings", "yes", "must be true or false"),
         ("model_type", 3, "must be a string"),
     ],

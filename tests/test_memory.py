@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from planner.engine import estimate, to_dict
+from planner.pipeline import evaluate
 from planner.spec.loader import load_spec_text
 
 ROOT = Path(__file__).parents[1]
@@ -430,11 +431,23 @@ def test_flops_llama2_7b_by_hand() -> None:
     assert c["flops_per_token"] == 3 * fwd
     assert c["hardware_flops_per_token"] == 3 * fwd
     assert c["total_flops"] == 3 * fwd * tokens
-    seconds = 3 * fwd * tokens / (8 * 1000e12 * 0.5)
-    t = c["time"]["expected"]
-    assert t["seconds"] == pytest.approx(seconds, rel=1e-12)
-    assert t["gpu_hours"] == pytest.approx(8 * seconds / 3600, rel=1e-12)
-    assert t["usd"] == pytest.approx(2.0 * 8 * seconds / 3600, rel=1e-12)
+    # Time and cost are the plan's (one time model): its compute phase is
+    # hardware FLOPs / (GPUs x dense peak x kernel MFU), its budget the
+    # steps x step time / goodput, priced at 2 USD per GPU-hour.
+    spec = load_spec_text(yaml.safe_dump({
+        "name": "t", "model": "llama-2-7b", "cluster": cluster,
+        "training": {"sequence_length": s, "tokens": tokens},
+    }), "t.yaml")  # fmt: skip
+    r = evaluate(spec)
+    assert r.plan is not None and r.estimate_json["compute"]["time"] is not None
+    t, pt = r.estimate_json["compute"]["time"]["expected"], r.plan_json["time"]
+    gpus = r.plan.layout.gpus
+    compute = 3 * fwd * spec.global_batch_size * s / (gpus * 1000e12 * 0.5)
+    assert pt["step_breakdown_seconds"]["compute"] == pytest.approx(compute, rel=1e-12)
+    assert t["gpus"] == gpus and t["days"] == pytest.approx(pt["days"], rel=1e-12)
+    assert t["gpu_hours"] == pytest.approx(pt["gpu_hours"], rel=1e-12)
+    assert t["usd"] == pytest.approx(2.0 * pt["gpu_hours"], rel=1e-12)
+    assert t["usd"] == r.plan_json["cost"]["usd"]
     full = run(
         "llama-2-7b",
         {"sequence_length": s, "tokens": tokens, "recompute": "full"},
@@ -455,8 +468,12 @@ def test_flops_gpt2_tied_head_counts_as_matmul() -> None:
 
 
 def test_mfu_default_range_orders_time() -> None:
-    t = run("llama-2-7b", {"sequence_length": 1024}, cluster={"gpu": GPU, "mfu": 0.4})
-    times = t["compute"]["time"]
+    cluster = {"gpu": GPU, "mfu": 0.4, "max_gpus": 8}
+    spec = load_spec_text(yaml.safe_dump({
+        "name": "t", "model": "llama-2-7b", "cluster": cluster,
+        "training": {"sequence_length": 1024, "tokens": 1e9},
+    }), "t.yaml")  # fmt: skip
+    times = evaluate(spec).estimate_json["compute"]["time"]
     assert times["low"]["seconds"] < times["expected"]["seconds"] < times["high"]["seconds"]
     # one value: low/high = value x (1 -/+ mfu_spread 0.2)
     assert times["low"]["mfu"] == pytest.approx(0.48)

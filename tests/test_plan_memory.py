@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from planner.estimate.params import count_parameters
-from planner.estimate.states import convention, model_states
+from planner.estimate.states import convention
+from planner.estimate.trainable import model_states, trainable_set
 from planner.plan.layout import Layout
 from planner.plan.memory import PlanModel, gpu_memory, usable_memory_per_gpu, zero_sharded
 from planner.spec import load_spec_text
@@ -16,7 +17,7 @@ PSI, ND = 7_500_000_000, 64
 
 
 def _zero_states(stage: int, nd: int = ND) -> int:
-    states = model_states(convention("bf16-mixed", None), "adamw", PSI, ())
+    states = model_states(trainable_set("full", convention("bf16-mixed", None), (), PSI), "adamw")
     return zero_sharded(states, stage, nd).total
 
 

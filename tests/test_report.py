@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from planner.cli import main
-from planner.engine import estimate, to_dict
+from planner.pipeline import evaluate
 from planner.plan import make_plan, plan_to_dict
 from planner.report.context import build_context
 from planner.report.render import render_html, render_markdown
@@ -32,7 +32,7 @@ cluster: {gpu: a100-80gb, max_gpus: 8, price_per_gpu_hour: 2}
 
 def test_html_escapes_spec_text() -> None:
     spec = load_spec_text(EVIL, "evil.yaml")
-    ctx = build_context(to_dict(estimate(spec)), plan_to_dict(make_plan(spec)), spec, charts=False)
+    ctx = build_context(evaluate(spec), charts=False)
     html = render_html(ctx, render_markdown(ctx))
     body = html.split("<body>", 1)[1]
     assert "<script>" not in html and "<img src=x" not in html

@@ -139,3 +139,27 @@ def test_missing_spec_file() -> None:
     result = CliRunner().invoke(main, ["estimate", "no/such/spec.yaml"])
     assert result.exit_code == 2
     assert "no/such/spec.yaml" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "limit"),
+    [
+        ("hidden_size", "1e30", "1048576"),
+        ("num_layers", "100000", "4096"),
+        ("num_attention_heads", "1e9", "16384"),
+        ("vocab_size", "1e12", "16777216"),
+    ],
+)
+def test_absurd_model_shapes_are_refused_at_validation(
+    tmp_path: Path, field: str, value: str, limit: str
+) -> None:
+    # Issue 8: `hidden_size: 1e30` used to give exit 0 and a report.
+    spec = tmp_path / "absurd.yaml"
+    spec.write_text(
+        f"name: a\nmodel: {{preset: llama-2-7b, {field}: {value}}}\n"
+        "training: {sequence_length: 1024, tokens: 1e9}\ncluster: {gpu: h100}\n"
+    )
+    r = CliRunner().invoke(main, ["validate", str(spec)])
+    assert r.exit_code == 2
+    assert f"absurd.yaml:2: model.{field}" in r.output and limit in r.output
+    assert "Traceback" not in r.output

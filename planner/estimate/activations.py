@@ -25,52 +25,9 @@ kv = key/value width (GQA), V vocabulary, k active experts.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
-from planner.architecture import Architecture
-
-
-@dataclass(frozen=True)
-class Saved:
-    """One saved tensor: the operation that keeps it, and its size."""
-
-    name: str
-    numel: int
-    itemsize: int
-    why: str = ""
-    core_attention: bool = False  # dropped by selective recompute
-    # How tensor parallelism divides it (Korthikanti et al. 2022 s4.2):
-    # "tp": split across the t ranks; "sp": replicated on every rank unless
-    # sequence parallelism splits it (norm inputs, dropout masks, the inputs
-    # of the QKV and first MLP projections: the 10sbh term).
-    shard: str = "tp"
-
-    @property
-    def bytes(self) -> int:
-        return self.numel * self.itemsize
-
-
-@dataclass(frozen=True)
-class ActivationInputs:
-    arch: Architecture
-    seq: int
-    micro_batch: int
-    act_bytes: int  # 2 for 16-bit activations, 4 for fp32
-    attention: str  # "flash" | "eager"
-    dropout: float
-    recompute: str  # "none" | "selective" | "full"
-    implementation: str = "megatron"
-    extra: dict[str, float] = field(default_factory=dict)
-    # The training precision's name: the hf-transformers profile needs to
-    # know bf16-autocast (fp32 residual stream, bf16 matmul outputs).
-    precision: str = ""
-    # Whose kernels' saved tensors to count: "cuda" (what planner plans for)
-    # or "cpu" (only to compare with a `planner measure` trace).
-    device: str = "cuda"
-
-    @property
-    def tokens(self) -> int:
-        return self.seq * self.micro_batch
+from planner.estimate.saved import ActivationInputs, Saved
 
 
 def megatron_layer(x: ActivationInputs) -> list[Saved]:
@@ -107,26 +64,13 @@ def megatron_layer(x: ActivationInputs) -> list[Saved]:
 
 
 def _megatron_mlp(x: ActivationInputs) -> list[Saved]:
-    a, sb, e = x.arch, x.tokens, x.act_bytes
-    h, i = a.hidden_size, a.intermediate_size
-    out = [Saved("mlp_norm.input", sb * h, e, "norm saves its input (2sbh)")]
-    k = a.num_experts_per_tok if a.is_moe else 1
-    if a.is_moe:
-        out.append(Saved("router.input", sb * h, e, "router and expert dispatch input (2sbh)"))
-        out.append(Saved("router.probs", sb * a.num_local_experts, 4, "fp32 router softmax (4sbE)"))
-        out.append(Saved("experts.input", k * sb * h, e, "tokens permuted to k experts (2ksbh)"))
-        out.append(Saved("experts.output", k * sb * h, e, "expert outputs for the weighted sum"))
-    else:
-        out.append(Saved("fc1.input", sb * h, e, "first MLP projection input (2sbh)"))
-    if a.gated_mlp:
-        out.append(
-            Saved("swiglu.input", 2 * k * sb * i, e, "fused SwiGLU saves gate and up (4sbi)")
-        )
-    else:
-        out.append(Saved("gelu.input", k * sb * i, e, "GeLU input (2sbi = 8sbh for i = 4h)"))
-    out.append(Saved("fc2.input", k * sb * i, e, "second MLP projection input (2sbi)"))
+    """The MLP's norm, what the family's MLP saves (dense or routed
+    experts), and the residual dropout mask."""
+    sb, e = x.tokens, x.act_bytes
+    out = [Saved("mlp_norm.input", sb * x.arch.hidden_size, e, "norm saves its input (2sbh)")]
+    out += x.arch.family_impl.megatron_mlp(x)
     if x.dropout > 0:
-        out.append(Saved("mlp_dropout.mask", sb * h, 1, "dropout mask (sbh)"))
+        out.append(Saved("mlp_dropout.mask", sb * x.arch.hidden_size, 1, "dropout mask (sbh)"))
     return out
 
 

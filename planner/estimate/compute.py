@@ -1,4 +1,5 @@
-"""Training FLOPs, time and cost at an assumed MFU.
+"""Training FLOPs per token (time and cost: planner.plan.timing, the one
+time model).
 
 Model FLOPs per token (PaLM convention, Chowdhery et al. 2022, App. B):
 forward = 2 x (weights in matmuls a token passes through, incl. the LM head)
@@ -8,10 +9,6 @@ full s x s count, as MFU conventions use); training = 3 x forward
 Hardware FLOPs add what recomputation repeats: the attention core's forward
 (selective) or a whole forward (full, "8ND"; Narayanan et al. 2021 eq. 3
 counts 4 forward passes).
-
-Time = hardware FLOPs / (GPUs x dense peak x MFU), with MFU the assumed
-fraction of peak the kernels sustain (a documented, overridable assumption
-per GPU; see planner/data/gpus.yaml).
 """
 
 from __future__ import annotations
@@ -46,23 +43,3 @@ def training_flops(a: Architecture, counts: ParameterCounts, seq: int, recompute
     model = 3.0 * fwd
     extra = {"none": 0.0, "selective": attn, "full": fwd}[recompute]
     return Flops(fwd, attn, model, model + extra)
-
-
-@dataclass(frozen=True)
-class TimeCost:
-    gpus: int
-    peak_flops_per_gpu: float
-    mfu: float
-    seconds: float
-    gpu_hours: float
-    usd: float | None
-
-
-def time_and_cost(
-    hardware_flops: float, gpus: int, peak: float, mfu: float, price: float | None
-) -> TimeCost:
-    seconds = hardware_flops / (gpus * peak * mfu)
-    gpu_hours = gpus * seconds / 3600.0
-    return TimeCost(
-        gpus, peak, mfu, seconds, gpu_hours, None if price is None else gpu_hours * price
-    )

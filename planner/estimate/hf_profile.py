@@ -39,7 +39,8 @@ Per operation (file: transformers/models/...; "saves" = for backward):
   scaled noise in the tensor's dtype. GPT-2 drops embeddings, attention
   probabilities and both residual branches; llama/mixtral only attention
   probabilities (``attention_dropout``).
-* MLP: SwiGLU ``down(act(gate(x)) * up(x))`` saves gate (SiLU input),
+* MLP (listed by each family's ``hf_mlp``, planner/families):
+  SwiGLU ``down(act(gate(x)) * up(x))`` saves gate (SiLU input),
   act(gate), up and the product: 4 m sbi. GPT-2's ``gelu_new``
   (activations.py ``NewGELUActivation``, written with pow/tanh/mul) saves 4
   m sbi (input, tanh output, 0.5x, 1 + tanh) and c_proj saves its output;
@@ -129,13 +130,13 @@ def _attention(x: ActivationInputs) -> list[Saved]:
     a, sb = x.arch, x.tokens
     q, kv, heads, s, b = a.q_dim, a.kv_dim, a.num_attention_heads, x.seq, x.micro_batch
     _r, m = _dtypes(x)
-    gpt = a.family == "gpt"
+    fam = a.family_impl
     if x.attention != "eager" and x.dropout > 0 and x.device == "cpu":
         return _cpu_math_attention(x)
     if x.attention != "eager":
         out = (
             [Saved("attn.qkv", sb * (q + 2 * kv), m, "SDPA q, k, v: views of c_attn's output")]
-            if gpt
+            if fam.fused_qkv
             else [
                 Saved("attn.q", sb * q, m, "SDPA saves q (after rotary)"),
                 Saved("attn.k", sb * kv, m, "SDPA saves k (kv-sized: enable_gqa)"),
@@ -147,7 +148,7 @@ def _attention(x: ActivationInputs) -> list[Saved]:
             Saved("attn.output", sb * q, m, "SDPA output, also o_proj's input"),
             Saved("attn.logsumexp", b * heads * s, 4, "SDPA fp32 row statistics"),
         ]
-    k_numel = sb * kv if gpt else sb * q  # llama: repeat_kv copies to all heads
+    k_numel = sb * q if fam.eager_repeats_kv else sb * kv  # repeat_kv copies to all heads
     scores = b * heads * s * s
     return _eager(x, k_numel, scores)
 
@@ -170,9 +171,9 @@ def _cpu_math_attention(x: ActivationInputs) -> list[Saved]:
 
 def _eager(x: ActivationInputs, k_numel: int, scores: int) -> list[Saved]:
     a, sb = x.arch, x.tokens
-    q, gpt = a.q_dim, a.family == "gpt"
+    q = a.q_dim
     _, m = _dtypes(x)
-    soft = 4 if (not gpt or x.precision == "bf16-autocast") else m
+    soft = 4 if (a.family_impl.eager_softmax_fp32 or x.precision == "bf16-autocast") else m
     out = [
         Saved("attn.q", sb * q, m, "QK^T saves a contiguous copy of q"),
         Saved("attn.k", k_numel, m, "QK^T saves k (repeat_kv copy under GQA)"),
@@ -190,55 +191,11 @@ def _eager(x: ActivationInputs, k_numel: int, scores: int) -> list[Saved]:
     return out
 
 
-def _mlp(x: ActivationInputs) -> list[Saved]:
-    a, sb = x.arch, x.tokens
-    i = a.intermediate_size
-    _r, m = _dtypes(x)
-    if a.is_moe:
-        return _moe(x)
-    if a.gated_mlp:
-        return [
-            Saved("mlp.gate", sb * i, m, "SiLU saves its input"),
-            Saved("mlp.act", sb * i, m, "act(gate), saved by the product"),
-            Saved("mlp.up", sb * i, m, "up, saved by the product"),
-            Saved("mlp.down_input", sb * i, m, "down projection input"),
-        ]
-    n = 4 if a.hidden_act == "gelu_new" else 1
-    return [
-        Saved("mlp.act_saved", n * sb * i, m, f"{a.hidden_act} saves {n} x sbi"),
-        Saved("mlp.down_input", sb * i, m, "c_proj input"),
-    ]
-
-
-def _moe(x: ActivationInputs) -> list[Saved]:
-    a, sb = x.arch, x.tokens
-    h, i, E, k = a.hidden_size, a.intermediate_size, a.num_local_experts, a.num_experts_per_tok
-    _r, m = _dtypes(x)
-    S = k * sb
-    return [
-        Saved("router.probs", sb * E, 4, "fp32 router softmax"),
-        Saved("router.topk", sb * (3 * k + 1), 4, "top-k values, int64 indices, their sum"),
-        Saved("experts.indices", 3 * S, 8, "sort permutation, gather index, inverse"),
-        Saved("experts.offsets", E, 4, "grouped_mm offsets (int32)"),
-        Saved("experts.input", S * h, m, "tokens gathered per expert"),
-        Saved("experts.gate_up", 2 * S * i, m, "gate-up output (SiLU input, up)"),
-        Saved("experts.act", S * i, m, "act(gate), saved by the product"),
-        Saved("experts.down_input", S * i, m, "down projection input"),
-        Saved("experts.weights", S, 4, "routing weights"),
-        Saved("experts.output", S * h, m, "expert output, saved by x routing weight"),
-    ]
-
-
 def _weight_copies(x: ActivationInputs) -> list[Saved]:
     if x.precision != "bf16-autocast":
         return []
     a = x.arch
-    h, i = a.hidden_size, a.intermediate_size
-    n = 2 * h * a.q_dim + 2 * h * a.kv_dim
-    if a.is_moe:
-        n += a.num_local_experts * h  # router; grouped_mm experts are not autocast
-    else:
-        n += (3 if a.gated_mlp else 2) * h * i
+    n = 2 * a.hidden_size * (a.q_dim + a.kv_dim) + a.family_impl.autocast_mlp_weights(a)
     return [Saved("autocast.weight_copies", n, 2, "bf16 casts of the layer's linear weights")]
 
 
@@ -265,15 +222,15 @@ def _qk_norm(x: ActivationInputs) -> list[Saved]:
 
 def hf_layer(x: ActivationInputs) -> list[Saved]:
     a, sb, h = x.arch, x.tokens, x.arch.hidden_size
+    fam = a.family_impl
     _r, m = _dtypes(x)
-    drop = x.dropout > 0 and a.family == "gpt"
-    qkv = "qkv_proj.input"
-    out = _norm("attn_norm", qkv, 1 if a.family == "gpt" else 3, x) + _qk_norm(x) + _attention(x)
+    drop = x.dropout > 0 and fam.residual_dropout
+    qkv_linears = 1 if fam.fused_qkv else 3
+    out = _norm("attn_norm", "qkv_proj.input", qkv_linears, x) + _qk_norm(x) + _attention(x)
     if drop:
         out.append(Saved("attn_residual_dropout.mask", sb * h, _mask(x, m), "dropout mask"))
-    consumer = "router.input" if a.is_moe else "fc1.input"
-    linears = 2 if a.gated_mlp and not a.is_moe else 1
-    out += _norm("mlp_norm", consumer, linears, x) + _mlp(x)
+    consumer, linears = fam.hf_mlp_input(a)
+    out += _norm("mlp_norm", consumer, linears, x) + fam.hf_mlp(x, m)
     if drop:
         out.append(Saved("mlp_dropout.mask", sb * h, _mask(x, m), "dropout mask"))
     return tag_shards(out + _weight_copies(x), HF_SEQUENCE_PARALLEL_ONLY)

@@ -78,7 +78,7 @@ def inference_memory(
     kv = per_token * w.batch_size * tokens
     sb = w.batch_size * w.prompt_tokens
     h, q, kvd, i = a.hidden_size, a.q_dim, a.kv_dim, a.intermediate_size
-    k = a.num_experts_per_tok if a.is_moe else 1
+    k = a.active_experts
     layer_peak = max(q + 2 * kvd + q, 3 * i * k)
     act = sb * (2 * h + layer_peak) * 2 + w.batch_size * a.vocab_size * 4
     return InferenceMemory(

@@ -33,8 +33,8 @@ from planner.estimate.activations import (
     activations,
     seed_activation_bytes,
 )
-from planner.estimate.params import ParameterCounts
-from planner.estimate.states import ModelStates, PrecisionConvention, model_states
+from planner.estimate.states import ModelStates, PrecisionConvention
+from planner.estimate.trainable import TrainableSet, model_states
 from planner.spec.schema import AssumptionsSection, TrainingSection
 
 
@@ -135,12 +135,11 @@ def activation_inputs(
 
 def precise_memory(
     x: ActivationInputs,
-    conv: PrecisionConvention,
+    trainable: TrainableSet,
     optimizer: str,
-    counts: ParameterCounts,
     assumptions: AssumptionsSection,
 ) -> PreciseMemory:
-    states = model_states(conv, optimizer, counts.total, counts.tensors)
+    states = model_states(trainable, optimizer)
     acts = activations(x)
     temps = temporary_items(x, acts)
     allocated = states.total + acts.total + sum(i.bytes for i in temps)

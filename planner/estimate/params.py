@@ -39,8 +39,7 @@ def count_parameters(a: Architecture) -> ParameterCounts:
     layer_all = sum(t.numel for t in tensors if t.kind in ("linear", "bias", "router"))
     layer_all += sum(t.numel for t in tensors if t.kind == "norm" and t.name != "final_norm")
     expert = sum(t.numel for t in tensors if t.expert)
-    k = a.num_experts_per_tok if a.is_moe else 1
-    e = a.num_local_experts if a.is_moe else 1
+    k, e = a.active_experts, a.experts
     layer_active = layer_all - expert + expert * k // e
     lm_matmul = a.vocab_size * a.hidden_size  # the head is a matmul even when tied
     linear_active = sum(t.numel for t in tensors if t.kind == "linear" and not t.expert)

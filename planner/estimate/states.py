@@ -30,6 +30,9 @@ bitsandbytes ``min_8bit_size=4096``); adafactor: factored second moment,
 one fp32 value per row and per column of each matrix, full fp32 for vectors,
 no momentum (Shazeer & Stern 2018, "Adafactor", s3; HF ``Adafactor``
 default ``beta1=None``).
+
+Which parameters carry these states is the trainable set's business
+(planner/estimate/trainable.py ``model_states``).
 """
 
 from __future__ import annotations
@@ -180,20 +183,3 @@ class ModelStates:
     @property
     def total(self) -> int:
         return self.master_weights + self.weights + self.gradients + self.optimizer_states
-
-
-def model_states(
-    conv: PrecisionConvention,
-    optimizer: str,
-    total_params: int,
-    tensors: tuple[ParamTensor, ...],
-) -> ModelStates:
-    weights = conv.weight_bytes * total_params
-    if conv.fp8_weight_copy:
-        weights += sum(t.numel for t in tensors if t.kind in ("linear",))
-    return ModelStates(
-        master_weights=conv.master_bytes * total_params,
-        weights=weights,
-        gradients=conv.grad_bytes * total_params,
-        optimizer_states=optimizer_state_bytes(optimizer, tensors, total_params),
-    )

@@ -16,6 +16,8 @@ from planner.measure.case import MeasureCase, SavedRecord, Trace, case_from_spec
 
 if TYPE_CHECKING:
     from planner.measure.compare import Comparison
+    from planner.measure.stepcompare import StepComparison
+    from planner.spec.model import Spec
 
 INSTALL_HINT = (
     "planner measure needs the optional extra: pip install 'planner[measure]'"
@@ -23,7 +25,15 @@ INSTALL_HINT = (
     " --index-url https://download.pytorch.org/whl/cpu)"
 )
 
-__all__ = ["MeasureCase", "SavedRecord", "Trace", "case_from_spec", "measure", "require_extra"]
+__all__ = [
+    "MeasureCase",
+    "SavedRecord",
+    "Trace",
+    "case_from_spec",
+    "measure",
+    "measure_step",
+    "require_extra",
+]
 
 
 def require_extra() -> None:
@@ -57,3 +67,46 @@ def versions() -> dict[str, str]:
     import transformers
 
     return {"torch": torch.__version__, "transformers": transformers.__version__}
+
+
+def measure_step(spec: Spec, layers: int, device: str) -> StepComparison:
+    """Run real training steps of the spec's model truncated to ``layers``
+    (and to min(2 x layers, L)) on ``device``; compare with the prediction
+    (planner/measure/stepcompare.py, planner/measure/step.py)."""
+    from planner.measure import stepcompare as sc
+
+    if device not in ("cpu", "cuda"):
+        raise PlannerError(f"planner measure --step: --device is cpu or cuda, not {device!r}")
+    case = case_from_spec(spec)
+    sc.check_step(spec, case, layers)
+    require_extra()
+    from planner.measure import step
+
+    name = step.check_device(device)
+    gpu = mfu = None
+    gpu_source = "none: planner predicts GPU step times only"
+    if device == "cuda":
+        gpu, mfus, gpu_source = sc.device_gpu(spec, name, step.cuda_memory_bytes())
+        mfu = mfus.expected
+    cases = [sc.truncated(case, n) for n in sc.layer_counts(layers, case.arch.num_layers)]
+    predicted = [sc.predict(spec, c, device, gpu, mfu) for c in cases]
+    step.check_room(device, predicted[-1].total)
+    assert spec.training is not None
+    runs = [step.run_steps(c, spec.training.optimizer, device) for c in cases]
+    return sc.StepComparison(
+        spec_name=spec.name,
+        case=case,
+        optimizer=spec.training.optimizer,
+        device=device,
+        device_name=name,
+        versions=versions(),
+        runs=tuple(runs),
+        predicted=tuple(predicted),
+        predicted_full=sc.predict(spec, case, device, gpu, mfu),
+        gpu_key=gpu.key if gpu else None,
+        gpu_source=gpu_source,
+        mfu=mfu,
+        warmup_steps=step.WARMUP_STEPS[device],
+        memory_method=step.MEMORY_METHOD[device],
+        implementation=spec.training.implementation,
+    )

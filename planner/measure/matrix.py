@@ -9,15 +9,17 @@ from itertools import product
 from typing import Any
 
 from planner.architecture import Architecture
+from planner.families import get_family
 from planner.measure.case import MeasureCase
 
 TOLERANCE = 0.02  # |measured / analytic(CPU kernels) - 1| for every case
 
 
 def tiny(name: str, family: str = "llama", kv: int = 4, experts: int = 1) -> Architecture:
-    """A 2-layer model with the family's real modules, small enough to trace
-    (and run for real) in milliseconds."""
-    gpt = family == "gpt"
+    """A 2-layer model with the family's real modules and its defaults
+    (planner/families), small enough to trace (and run for real) in
+    milliseconds."""
+    fam = get_family(family)
     return Architecture(
         name=name,
         family=family,  # type: ignore[arg-type]
@@ -28,14 +30,14 @@ def tiny(name: str, family: str = "llama", kv: int = 4, experts: int = 1) -> Arc
         head_dim=16,
         intermediate_size=160,
         vocab_size=128,
-        tie_word_embeddings=gpt,
+        tie_word_embeddings=fam.default_tie_word_embeddings,
         max_position_embeddings=1024,
-        hidden_act="gelu_new" if gpt else "silu",
-        attention_bias=gpt,
-        attention_out_bias=gpt,
-        mlp_bias=gpt,
-        norm="layernorm" if gpt else "rmsnorm",
-        position="learned" if gpt else "rope",
+        hidden_act=fam.default_hidden_act,
+        attention_bias=fam.default_biases,
+        attention_out_bias=fam.default_biases,
+        mlp_bias=fam.default_biases,
+        norm=fam.norm,
+        position=fam.position,
         num_local_experts=experts,
         num_experts_per_tok=2 if experts > 1 else 1,
     )

@@ -16,9 +16,11 @@ compare against them, so the plan reports what they would print:
   L is the largest layer's parameter count (the largest single module's own
   parameters, ``model_to_params``).
 
-Both assume pure data parallelism (N = all GPUs) and mixed-precision Adam;
-they say nothing for ZeRO-1, tensor or pipeline parallelism, other
-optimizers or precisions, so the cross-check is given only where they apply.
+Both assume pure data parallelism (N = all GPUs), mixed-precision Adam and
+that every parameter trains (they count ``model.parameters()``); they say
+nothing for ZeRO-1, tensor or pipeline parallelism, other optimizers or
+precisions, or frozen parameters, so the cross-check is given only where
+they apply.
 """
 
 from __future__ import annotations
@@ -57,11 +59,12 @@ def deepspeed_estimate(
     zero_stage: int,
     gpus: int,
     offload: str,
+    all_trainable: bool = True,
 ) -> int | None:
     """What DeepSpeed's estimator prints for the plan's layout, or None where
     it does not apply (see the module docstring)."""
     mixed_adam = precision in ("fp16-mixed", "bf16-mixed") and optimizer in ("adam", "adamw")
-    if not mixed_adam or t * p != 1 or zero_stage not in (2, 3):
+    if not mixed_adam or not all_trainable or t * p != 1 or zero_stage not in (2, 3):
         return None
     if zero_stage == 2:
         if offload == "optimizer+params":

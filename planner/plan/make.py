@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from planner.errors import PlannerError
 from planner.estimate.compute import training_flops
-from planner.estimate.params import count_parameters
+from planner.estimate.params import ParameterCounts, count_parameters
 from planner.estimate.states import convention
 from planner.plan.layout import RECOMPUTE_MODES
 from planner.plan.memory import PlanModel, gpu_memory, usable_memory_per_gpu
@@ -27,9 +27,9 @@ def _nearest_miss(pm: PlanModel, misses: tuple[Candidate, ...]) -> Candidate:
     return c
 
 
-def make_plan(spec: Spec, estimate: object | None = None) -> Plan:
-    """Plan a training run (``estimate`` is accepted for callers that have
-    one; the plan recomputes what it needs from the spec)."""
+def make_plan(spec: Spec, counts: ParameterCounts | None = None) -> Plan:
+    """Plan a training run (``counts``: the spec's parameter counts, when the
+    caller has them; planner.pipeline.evaluate passes its own)."""
     from planner.plan.rules import run_rules
 
     t = spec.training
@@ -37,7 +37,7 @@ def make_plan(spec: Spec, estimate: object | None = None) -> Plan:
         raise PlannerError(
             "`planner plan` plans training runs; use `planner estimate` for inference"
         )
-    counts = count_parameters(spec.model)
+    counts = counts or count_parameters(spec.model)
     conv = convention(t.precision, t.gradient_precision)
     pm = PlanModel(spec, counts, conv)
     flops = {r: training_flops(spec.model, counts, t.sequence_length, r) for r in RECOMPUTE_MODES}

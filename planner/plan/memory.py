@@ -19,12 +19,19 @@ Definitions (every figure is one GPU of the worst pipeline stage):
   ZeRO over the data-parallel group d: stage 1 shards the optimizer states
   and fp32 master weights, stage 2 also the gradients, stage 3 also the
   16-bit weights: (2+2+K)Ψ, 2Ψ+2Ψ+KΨ/N_d, 2Ψ+(2+K)Ψ/N_d, (2+2+K)Ψ/N_d.
+  Ψ counts the trainable set (planner/estimate/trainable.py) for master
+  weights, gradients and optimizer states; frozen parameters add weights
+  only (and are sharded by stage 3 only, as DeepSpeed partitions them).
 * Offload (Ren et al. 2021, "ZeRO-Offload", s4.1): ``optimizer`` keeps the
-  fp32 master weights, optimizer states and gradients on the host (the GPU
-  keeps the 16-bit weights and one gradient bucket in flight);
-  ``optimizer+params`` (Rajbhandari et al. 2021, "ZeRO-Infinity", s5) also
-  moves the 16-bit weights, keeping only the working set of gathered layers
-  (counted under communication).
+  fp32 master weights, optimizer states and gradients on the host; the GPU
+  keeps the 16-bit weights and, at ZeRO-2/3 (and on one GPU), one gradient
+  bucket in flight. ZeRO-1 does not partition gradients
+  (``deepspeed/runtime/zero/stage_1_and_2.py``: ``partition_gradients`` is
+  stage >= 2): the full 16-bit gradients stay on the GPU through gradient
+  accumulation and go to the host at the step. ``optimizer+params``
+  (Rajbhandari et al. 2021, "ZeRO-Infinity", s5) also moves the 16-bit
+  weights, keeping only the working set of gathered layers (counted under
+  communication). Host RAM: planner/plan/host.py.
 * Activations: planner.estimate.activations (Korthikanti et al. 2022) per
   layer; items tagged "tp" are divided by t, items tagged "sp" by t only with
   sequence parallelism (s4.2.2); context parallelism divides the sequence
@@ -46,41 +53,14 @@ from planner.catalog import gib_to_bytes
 from planner.estimate.activations import Saved, activations
 from planner.estimate.memory import activation_inputs
 from planner.estimate.params import ParameterCounts
-from planner.estimate.states import ModelStates, PrecisionConvention, model_states
+from planner.estimate.states import ModelStates, PrecisionConvention
+from planner.estimate.trainable import StageSplit, model_states, trainable_set
 from planner.plan.layout import Layout
+from planner.plan.offload import ceil_div, offloaded, zero_sharded
 from planner.spec.model import Spec
 from planner.units import MiB
 
 FIRST_STAGE_ITEMS = frozenset({"embedding.indices", "embedding_dropout.mask"})
-
-
-def ceil_div(a: int, b: int) -> int:
-    return -(-a // b)
-
-
-def zero_sharded(states: ModelStates, zero_stage: int, d: int) -> ModelStates:
-    """ZeRO's per-GPU model states (Rajbhandari et al. 2020, s5, Figure 1):
-    P_os shards master weights + optimizer states, P_os+g also gradients,
-    P_os+g+p also the 16-bit weights, each over N_d = d ranks (ceil: the
-    flat buffers are padded to a multiple of d)."""
-    return ModelStates(
-        master_weights=ceil_div(states.master_weights, d)
-        if zero_stage >= 1
-        else states.master_weights,
-        optimizer_states=(
-            ceil_div(states.optimizer_states, d) if zero_stage >= 1 else states.optimizer_states
-        ),
-        gradients=ceil_div(states.gradients, d) if zero_stage >= 2 else states.gradients,
-        weights=ceil_div(states.weights, d) if zero_stage >= 3 else states.weights,
-    )
-
-
-def offloaded(states: ModelStates, offload: str) -> ModelStates:
-    """What stays on the GPU under CPU offload (module docstring)."""
-    if offload == "none":
-        return states
-    weights = 0 if offload == "optimizer+params" else states.weights
-    return ModelStates(master_weights=0, weights=weights, gradients=0, optimizer_states=0)
 
 
 @dataclass(frozen=True)
@@ -117,11 +97,20 @@ class PlanModel:
             conv,
             t,
         )
-        self.states = model_states(conv, t.optimizer, counts.total, counts.tensors)
+        self.trainable = trainable_set(t.trainable, conv, counts.tensors, counts.total)
+        self.states = model_states(self.trainable, t.optimizer)
         L = self.arch.num_layers
         self.expert_per_layer = sum(x.numel for x in counts.tensors if x.expert) // L
         self.word_embedding = self.arch.vocab_size * self.arch.hidden_size
+        self.split = StageSplit(
+            counts.embedding, counts.per_layer, self.expert_per_layer, counts.final_norm,
+            counts.lm_head, self.word_embedding if self.arch.tie_word_embeddings else 0,
+        )  # fmt: skip
+        self.trainable_split = self.trainable.split(self.split, L, self.arch.tie_word_embeddings)
         self._acts: dict[tuple[int, str], ActBytes] = {}
+        # gpu_memory's results by (layout, usable): the memory model runs once
+        # per evaluated layout, however many rules, sweeps and outputs ask.
+        self.memory_cache: dict[tuple[Layout, int], GpuMemory] = {}
 
     def act_bytes(self, micro_batch: int, recompute: str) -> ActBytes:
         """Activation bytes per micro-batch (planner.estimate.activations), cached."""
@@ -145,31 +134,47 @@ class PlanModel:
 
     def stage_params(self, lay: Layout) -> tuple[float, float]:
         """Parameters per GPU on the first and on the last pipeline stage."""
-        c, t, p = self.counts, lay.t, lay.p
-        per_layer = (self.layer_params - self.expert_per_layer) / t
-        per_layer += self.expert_per_layer / (t * lay.e)
+        return self._stage(self.split, lay)
+
+    def stage_trainable(self, lay: Layout) -> tuple[float, float]:
+        """Trainable parameters per GPU on the first and on the last stage."""
+        return self._stage(self.trainable_split, lay)
+
+    def _stage(self, c: StageSplit, lay: Layout) -> tuple[float, float]:
+        t, p = lay.t, lay.p
+        per_layer = (c.per_layer - c.expert_per_layer) / t
+        per_layer += c.expert_per_layer / (t * lay.e)
         layers = ceil_div(self.arch.num_layers, p) * per_layer
         head = (c.final_norm + c.lm_head) / t
         if p == 1:
             both = c.embedding / t + layers + head
             return both, both
-        if self.arch.tie_word_embeddings:
-            head += self.word_embedding / t
+        head += c.word_embedding / t
         return c.embedding / t + layers, layers + head
 
-    def scaled_states(self, params: float) -> ModelStates:
-        """The full model's states scaled to ``params`` parameters."""
-        f, s = params / self.counts.total, self.states
+    def stages(self, lay: Layout) -> tuple[tuple[float, float], tuple[float, float]]:
+        """(parameters, trainable parameters) per GPU on the first and last stage."""
+        ps, ts = self.stage_params(lay), self.stage_trainable(lay)
+        return (ps[0], ts[0]), (ps[1], ts[1])
+
+    def scaled_states(self, params: float, trainable: float | None = None) -> ModelStates:
+        """The full model's states scaled to ``params`` parameters of which
+        ``trainable`` train (default: the model's trainable share)."""
+        ts, s = self.trainable, self.states
+        f = params / ts.total
+        g = f  # the trainable share scales like the stage's share of all parameters
+        if trainable is not None:
+            g = trainable / ts.trainable if ts.trainable else 0.0
         return ModelStates(
-            master_weights=round(s.master_weights * f),
+            master_weights=round(s.master_weights * g),
             weights=round(s.weights * f),
-            gradients=round(s.gradients * f),
-            optimizer_states=round(s.optimizer_states * f),
+            gradients=round(s.gradients * g),
+            optimizer_states=round(s.optimizer_states * g),
         )
 
-    def gpu_states(self, params: float, lay: Layout) -> ModelStates:
-        sharded = zero_sharded(self.scaled_states(params), lay.zero_stage, lay.z)
-        return offloaded(sharded, lay.offload)
+    def gpu_states(self, params: float, lay: Layout, trainable: float | None = None) -> ModelStates:
+        sharded = zero_sharded(self.scaled_states(params, trainable), lay.zero_stage, lay.z)
+        return offloaded(sharded, lay.offload, lay.zero_stage)
 
 
 @dataclass(frozen=True)
@@ -261,7 +266,10 @@ def _communication(pm: PlanModel, lay: Layout) -> int:
     out = 0.0
     if lay.zero_stage == 3 or lay.offload == "optimizer+params":
         layer = max(pm.layer_params, pm.counts.embedding) / lay.t
-        out += layer * (2 * pm.conv.weight_bytes + pm.conv.grad_bytes)
+        ts = pm.trainable_split  # gradients of the trainable part only
+        grads = max(ts.per_layer, ts.embedding) / lay.t
+        wb, gb = pm.conv.weight_bytes, pm.conv.grad_bytes
+        out += layer * (2 * wb + gb) if grads == layer else layer * 2 * wb + grads * gb
     elif lay.d > 1 or lay.offload != "none":
         out += 2 * a.ddp_bucket_mib * MiB
     if lay.gpus > 1:
@@ -270,8 +278,8 @@ def _communication(pm: PlanModel, lay: Layout) -> int:
 
 
 def stage_memory(pm: PlanModel, lay: Layout, usable: int, first: bool, last: bool) -> GpuMemory:
-    params = pm.stage_params(lay)[0 if first else 1]
-    st = pm.gpu_states(params, lay)
+    params, trainable = pm.stages(lay)[0 if first else 1]
+    st = pm.gpu_states(params, lay, trainable)
     ab = pm.act_bytes(lay.micro_batch_size, lay.recompute)
     layers = ceil_div(pm.arch.num_layers, lay.p)
     acts = _stage_activations(ab, lay, layers, first, last)
@@ -287,7 +295,16 @@ def stage_memory(pm: PlanModel, lay: Layout, usable: int, first: bool, last: boo
 
 
 def gpu_memory(pm: PlanModel, lay: Layout, usable: int) -> GpuMemory:
-    """The worst stage's per-GPU memory under ``lay``."""
+    """The worst stage's per-GPU memory under ``lay`` (computed once per
+    layout and cached on ``pm``)."""
+    key = (lay, usable)
+    got = pm.memory_cache.get(key)
+    if got is None:
+        got = pm.memory_cache[key] = _worst_stage(pm, lay, usable)
+    return got
+
+
+def _worst_stage(pm: PlanModel, lay: Layout, usable: int) -> GpuMemory:
     if lay.p == 1:
         return stage_memory(pm, lay, usable, True, True)
     first = stage_memory(pm, lay, usable, True, False)
@@ -297,4 +314,4 @@ def gpu_memory(pm: PlanModel, lay: Layout, usable: int) -> GpuMemory:
 
 def states_lower_bound(pm: PlanModel, lay: Layout) -> int:
     """Model states alone on the larger stage: a cheap bound for pruning."""
-    return max(pm.gpu_states(x, lay).total for x in pm.stage_params(lay))
+    return max(pm.gpu_states(x, lay, tr).total for x, tr in pm.stages(lay))

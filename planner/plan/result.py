@@ -1,4 +1,4 @@
-"""The records a plan is made of: ``Plan`` and ``Finding``."""
+"""The record a training plan is: ``Plan`` (its findings: planner.findings)."""
 
 from __future__ import annotations
 
@@ -6,18 +6,13 @@ from dataclasses import dataclass
 
 from planner.estimate.compute import Flops
 from planner.estimate.params import ParameterCounts
+from planner.findings import Finding
 from planner.plan.layout import Layout
 from planner.plan.memory import GpuMemory, PlanModel
+from planner.plan.offload import HostMemory, host_memory
 from planner.plan.search import Candidate, SearchResult, distinct, layout_key
 from planner.plan.timing import RunTime
 from planner.spec.model import ClusterChoice, Spec
-
-
-@dataclass(frozen=True)
-class Finding:
-    id: str  # REC-001 ...; stable, never reused
-    severity: str  # info | warning | error
-    message: str
 
 
 @dataclass(frozen=True)
@@ -34,8 +29,13 @@ class Plan:
     findings: tuple[Finding, ...] = ()
 
     @property
+    def host(self) -> HostMemory:
+        """Host RAM per node for CPU offload (planner/plan/offload.py)."""
+        return host_memory(self.model, self.layout, self.cluster)
+
+    @property
     def fits(self) -> bool:
-        return self.memory.fits
+        return self.memory.fits and self.host.fits
 
     @property
     def layout(self) -> Layout:

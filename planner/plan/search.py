@@ -21,6 +21,7 @@ from planner.errors import PlannerError
 from planner.estimate.compute import Flops
 from planner.plan.layout import RECOMPUTE_MODES, Layout
 from planner.plan.memory import GpuMemory, PlanModel, gpu_memory, states_lower_bound
+from planner.plan.offload import HostMemory, host_memory
 from planner.plan.timing import RunTime, run_time
 from planner.spec.model import ClusterChoice
 from planner.units import fmt_bytes
@@ -37,15 +38,18 @@ class Candidate:
     time: RunTime | None  # expected MFU; None when it does not fit
     usable: int
     reason: str = ""  # why it fails (memory or constraints); "" when it passes
+    host: HostMemory | None = None  # set when CPU offload's host RAM does not fit
 
     @property
     def fits(self) -> bool:
-        return self.memory is not None and self.memory.fits
+        host_ok = self.host is None or self.host.fits
+        return self.memory is not None and self.memory.fits and host_ok
 
     @property
     def over_bytes(self) -> int:
         need = self.memory.total if self.memory else self.states_bytes
-        return need - self.usable
+        host_over = self.host.total - self.host.usable if self.host else 0
+        return max(need - self.usable, host_over)
 
 
 @dataclass(frozen=True)
@@ -96,7 +100,7 @@ def _model_parallel(pm: PlanModel, cl: ClusterChoice) -> list[tuple[int, int, in
         for t in divisors(a.num_attention_heads)
         if a.num_key_value_heads % t == 0 and t <= cl.gpus_per_node
     ]
-    es = divisors(a.num_local_experts) if a.is_moe else [1]
+    es = divisors(a.experts)
     return [
         (t, p, c, e)
         for t in _options(f, "tensor_parallel", ts)
@@ -145,6 +149,14 @@ class _Search:
         if bound > usable:
             why = f"model states alone {fmt_bytes(bound)} > usable {fmt_bytes(usable)}"
             self.misses.append(Candidate(cl, base, None, bound, None, usable, why))
+            return
+        host = host_memory(self.pm, base, cl)
+        if not host.fits:  # CPU offload: the node's host RAM is a limit too
+            why = (
+                f"host RAM per node {fmt_bytes(host.total, 'TB')} >"
+                f" {fmt_bytes(host.usable, 'TiB')} usable ({host.ranks} ranks' offloaded states)"
+            )
+            self.misses.append(Candidate(cl, base, None, bound, None, usable, why, host))
             return
         for b in mbs:
             if base.global_batch_size % (b * base.d):
@@ -211,6 +223,14 @@ def _fastest_within_band(ranked: list[Candidate], c: Any, band: float) -> list[C
     tied = sorted((x for x in ok if cost(x) <= limit), key=lambda x: (_days(x), cost(x)))
     chosen = {id(x) for x in tied}
     return tied + [x for x in ranked if id(x) not in chosen]
+
+
+def objective_text(spec: Any) -> str:
+    """The objective as the plan line names it, with the tie band when on."""
+    band = spec.assumptions.cost_tie_band
+    if spec.objective == "cheapest" and band > 0:
+        return f"cheapest; costs within {100 * band:g}% count as equal, the fastest of them wins"
+    return str(spec.objective)
 
 
 def layout_key(c: Candidate) -> tuple[Any, ...]:
@@ -296,8 +316,9 @@ def search(pm: PlanModel, flops: dict[str, Flops], usable: dict[str, int]) -> Se
             s.run(cl, ["optimizer", "optimizer+params"])
     c = pm.spec.constraints
     ranked = sorted(s.fits, key=_rank_key(pm.spec.objective, c.max_days, c.max_budget_usd))
-    if pm.spec.objective == "cheapest":
-        ranked = _fastest_within_band(ranked, c, pm.spec.assumptions.cost_tie_band)
+    band = pm.spec.assumptions.cost_tie_band
+    if pm.spec.objective == "cheapest" and band > 0:
+        ranked = _fastest_within_band(ranked, c, band)
     late = [x for x in ranked if constraint_failure(x, c.max_days, c.max_budget_usd)]
     late = [replace(x, reason=constraint_failure(x, c.max_days, c.max_budget_usd)) for x in late]
     misses = sorted(s.misses, key=lambda x: x.over_bytes)

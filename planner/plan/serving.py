@@ -27,13 +27,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from planner.catalog import gib_to_bytes
 from planner.estimate.compute import attention_span
 from planner.estimate.inference import InferenceMemory, inference_memory
 from planner.estimate.params import ParameterCounts, count_parameters
+from planner.findings import Finding
 from planner.plan.memory import usable_memory_per_gpu
 from planner.spec.model import ClusterChoice, Spec
 
@@ -87,6 +88,7 @@ class ServingPlan:
     counts: ParameterCounts
     memory: InferenceMemory  # one replica, all GPUs together
     options: tuple[ServingOption, ...]  # one per candidate GPU type
+    findings: tuple[Finding, ...] = ()  # SRV-xxx (planner.plan.rules.serving)
 
     @property
     def best(self) -> ServingOption:
@@ -168,8 +170,11 @@ def make_serving_plan(spec: Spec) -> ServingPlan:
     assert spec.inference is not None
     counts = count_parameters(spec.model)
     m = inference_memory(spec.model, counts, spec.inference)
+    from planner.plan.rules.serving import run_serving_rules
+
     options = tuple(_option(spec, counts, m, c) for c in spec.clusters)
-    return ServingPlan(spec, counts, m, options)
+    plan = ServingPlan(spec, counts, m, options)
+    return replace(plan, findings=run_serving_rules(plan))
 
 
 def _option_dict(o: ServingOption) -> dict[str, Any]:
@@ -248,7 +253,7 @@ def serving_to_dict(p: ServingPlan) -> dict[str, Any]:
             )
         },
         "alternatives": [_option_dict(o) for o in p.options if o is not best],
-        "findings": [],  # the REC rules judge training layouts (planner rules)
+        "findings": [f.to_dict() for f in p.findings],
     }
 
 
@@ -291,6 +296,8 @@ def render_serving(p: ServingPlan, unit: str = "GiB") -> str:
             f" {o.decode_step_seconds * 1e3:,.1f} ms, {o.tokens_per_second:,.0f} generated"
             f" tokens/s per replica; {cost}",
         ]
+    if p.findings:
+        out += ["", "Findings:"] + [f"  {f.id} [{f.severity}] {f.message}" for f in p.findings]
     out.append("")
     out.append(
         "Throughput is a static-batching, bandwidth-bound estimate (docs/plan.md, 'Serving');"

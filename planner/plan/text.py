@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from planner.plan.jsonout import deepspeed_figure
+from planner.plan.jsonout import deepspeed_figure, mfu_end_to_end
 from planner.plan.result import Plan
-from planner.plan.search import Candidate
+from planner.plan.search import Candidate, objective_text
 from planner.units import fmt_bytes, fmt_int, fmt_pct, fmt_usd
 
 
@@ -24,11 +24,11 @@ def _cand(c: Candidate, unit: str) -> str:
 def render_plan(plan: Plan, unit: str = "GiB") -> str:
     s, lay, m, cl = plan.spec, plan.layout, plan.memory, plan.cluster
     e, lo, hi = plan.times["expected"], plan.times["low"], plan.times["high"]
-    verdict = "fits" if plan.fits else "DOES NOT FIT"
+    verdict = "fits" if m.fits else "DOES NOT FIT"
     out = [
         f"{s.title}  ({s.source})",
         "",
-        f"Plan ({s.objective}): {lay.gpus} x {cl.gpu.name}"
+        f"Plan ({objective_text(s)}): {lay.gpus} x {cl.gpu.name}"
         f" on {lay.nodes(cl.gpus_per_node)} node(s)",
         f"  layout: {lay.describe()}; {lay.num_microbatches} micro-batches per step",
         f"  memory per GPU ({m.stage} stage): {fmt_bytes(m.total, unit)} of usable"
@@ -45,6 +45,15 @@ def render_plan(plan: Plan, unit: str = "GiB") -> str:
         ("allocator fragmentation", m.fragmentation),
     ):
         out.append(f"    {name:24} {fmt_bytes(val, unit):>14}")
+    if lay.offload != "none":
+        h = plan.host
+        out.append(
+            f"  host RAM per node (CPU offload, {h.ranks} ranks): {fmt_bytes(h.total, 'GB')}"
+            f" of {fmt_bytes(h.usable, 'GiB')} ({'fits' if h.fits else 'DOES NOT FIT'};"
+            f" master {fmt_bytes(h.master_weights, 'GB')}, optimizer"
+            f" {fmt_bytes(h.optimizer_states, 'GB')}, gradients {fmt_bytes(h.gradients, 'GB')},"
+            f" weights {fmt_bytes(h.weights, 'GB')}, pinned {fmt_bytes(h.pinned_buffers, 'GB')})"
+        )
     ds = deepspeed_figure(plan)
     if ds is not None:
         out.append(
@@ -56,7 +65,8 @@ def render_plan(plan: Plan, unit: str = "GiB") -> str:
         "",
         f"Time: step {st.total:,.2f} s (compute {st.compute:,.2f}, bubble {st.bubble:,.2f},"
         f" TP {st.tensor_parallel:,.2f}, PP {st.pipeline:,.2f}, DP {st.data_parallel:,.2f},"
-        f" ZeRO-3 {st.zero3_gather:,.2f}, offload {st.offload:,.2f}) at MFU {fmt_pct(st.mfu)}",
+        f" ZeRO-3 {st.zero3_gather:,.2f}, offload {st.offload:,.2f}) at kernel MFU"
+        f" {fmt_pct(st.mfu)} (end-to-end {fmt_pct(mfu_end_to_end(plan, e))})",
         f"  {fmt_int(e.tokens_per_second)} tokens/s; {e.days:,.1f} days budgeted"
         f" (range {lo.days:,.1f}-{hi.days:,.1f}; goodput {fmt_pct(s.assumptions.goodput, 0)})",
         f"  GPU-hours {fmt_int(e.gpu_hours)} budgeted ({fmt_int(e.gpu_hours_steady)} steady)",

@@ -107,8 +107,11 @@ def step_time(pm: PlanModel, cl: ClusterChoice, lay: Layout, flops: Flops, mfu: 
     n_ar = 6 if lay.recompute == "full" else 4
     tp = m * layers * n_ar * _ring(lay.t, act, bw_tp)
     pp = 2 * m * lay.v * act / lay.t / bw_pp if lay.p > 1 else 0.0
-    params = max(pm.stage_params(lay))
-    grads, weights = params * conv.grad_bytes, params * conv.weight_bytes
+    params, trainable = max(pm.stage_params(lay)), max(pm.stage_trainable(lay))
+    # Only the trainable set has gradients to reduce and updated weights to
+    # gather (ZeRO 1-2); ZeRO-3 gathers every weight for the forward pass.
+    grads, weights = trainable * conv.grad_bytes, params * conv.weight_bytes
+    updated = trainable * conv.weight_bytes
     backward_one = compute * 2 / 3 / m
     dp = z3 = 0.0
     if lay.d > 1:
@@ -118,25 +121,28 @@ def step_time(pm: PlanModel, cl: ClusterChoice, lay: Layout, flops: Flops, mfu: 
         elif lay.zero_stage == 3:  # reduce-scatter in the shard group
             dp_comm = _ring(z, grads, bw_z) / 2
         else:  # reduce-scatter of gradients + all-gather of updated weights
-            dp_comm = (_ring(z, grads, bw_z) + _ring(z, weights, bw_z)) / 2
+            dp_comm = (_ring(z, grads, bw_z) + _ring(z, updated, bw_z)) / 2
         if lay.zero_stage and replicas > 1:  # hybrid: all-reduce shards across replicas
             dp_comm += _ring(replicas, grads / z, bw_dp)
         dp = max(0.0, dp_comm - a.dp_overlap * backward_one)
         if lay.zero_stage == 3:
             z3 = max(0.0, m * _ring(z, weights, bw_z) - a.dp_overlap * compute)
-    return StepTime(compute, bubble, tp, pp, dp, z3, _offload(pm, cl, lay, params, m), mfu)
+    off = _offload(pm, cl, lay, params, trainable, m)
+    return StepTime(compute, bubble, tp, pp, dp, z3, off, mfu)
 
 
-def _offload(pm: PlanModel, cl: ClusterChoice, lay: Layout, params: float, m: int) -> float:
+def _offload(
+    pm: PlanModel, cl: ClusterChoice, lay: Layout, params: float, trainable: float, m: int
+) -> float:
     if lay.offload == "none":
         return 0.0
     a, conv = pm.spec.assumptions, pm.conv
     pcie = cl.gpu.pcie_gb_s * 1e9 * a.bandwidth_efficiency
-    shard = params / lay.z
+    shard = trainable / lay.z  # gradients down, updated weights up, CPU Adam
     out = shard * (conv.grad_bytes + conv.weight_bytes) / pcie
     out += shard / a.cpu_adam_params_per_second
     if lay.offload == "optimizer+params":
-        out += 2 * m * shard * conv.weight_bytes / pcie
+        out += 2 * m * (params / lay.z) * conv.weight_bytes / pcie
     return out
 
 

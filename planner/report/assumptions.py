@@ -102,7 +102,9 @@ def rules_appendix(plan: dict[str, Any] | None) -> list[Note]:
     source), in id order."""
     if plan is None:
         return []
-    from planner.plan.rules import RULES
+    from planner.plan.rules import all_rules
+
+    RULES = all_rules()
 
     fired = sorted({f["id"] for f in plan["findings"]})
     out = []

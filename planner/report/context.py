@@ -1,20 +1,23 @@
-"""``build_context(estimate_dict, plan_dict, spec) -> ReportContext``: every
-figure the report prints, as plain records, built from the JSON documents of
-``planner estimate`` (planner.engine.to_dict) and ``planner plan``
-(planner.plan.plan_to_dict), so that the report depends on those stable keys
-and not on the planner's internal classes. Templates only lay it out."""
+"""``build_context(result) -> ReportContext``: every figure the report
+prints, as plain records, built from the Result alone (planner.pipeline):
+its JSON documents of ``planner estimate`` and ``planner plan`` (stable
+keys) and its what-if sweeps. Nothing here calls the planner. Templates
+only lay it out."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
+from planner.pipeline import Result
+from planner.plan.sweeps import Sweeps
 from planner.report import comparison as cmp
 from planner.report import plan_sections as ps
 from planner.report import serving
 from planner.report.assumptions import assumptions_table, rules_appendix
 from planner.report.figures import make_charts
 from planner.report.records import Chart, Note, Sections, Table, gib
+from planner.report.sections import Section, build_sections
 from planner.spec.model import Spec
 from planner.units import fmt_count, fmt_int
 
@@ -36,6 +39,7 @@ class ReportContext:
     assumptions: Table
     rules: list[Note]
     charts: dict[str, Chart] = field(default_factory=dict)
+    extra: list[Section] = field(default_factory=list)  # planner/report/sections.py
 
     @property
     def chart_dir(self) -> str:
@@ -69,15 +73,17 @@ def _workload_line(spec: Spec) -> str:
     )
 
 
-def _training_sections(e: dict[str, Any], plan: dict[str, Any] | None, spec: Spec) -> Sections:
+def _training_sections(
+    e: dict[str, Any], plan: dict[str, Any] | None, spec: Spec, sw: Sweeps | None
+) -> Sections:
     x = Sections(
         comparison=cmp.comparison_table(e),
         differences=cmp.differences(e, spec),
         seed_mistakes=cmp.seed_mistakes(e, spec),
         precision=cmp.precision_table(e),
     )
-    if plan is not None:
-        ps.fill_plan_sections(x, plan, spec)
+    if plan is not None and sw is not None:
+        ps.fill_plan_sections(x, plan, spec, sw)
     return x
 
 
@@ -109,9 +115,7 @@ def _inference_sections(e: dict[str, Any], plan: dict[str, Any], spec: Spec) -> 
 
 
 def build_context(
-    estimate_dict: dict[str, Any],
-    plan_dict: dict[str, Any] | None,
-    spec: Spec,
+    result: Result,
     *,
     charts: bool = True,
     paper: str | None = None,
@@ -121,10 +125,11 @@ def build_context(
     (the benchmark times them separately)."""
     from importlib.metadata import version
 
-    e = estimate_dict
+    spec, e, plan_dict, sw = result.spec, result.estimate_json, result.plan_json, result.sweeps
     if spec.training is not None:
-        sections = _training_sections(e, plan_dict, spec)
-        summary: Any = ps.training_summary(plan_dict, spec)
+        assert sw is not None
+        sections = _training_sections(e, plan_dict, spec, sw)
+        summary: Any = ps.training_summary(plan_dict, spec, sw)
     else:
         assert plan_dict is not None, "an inference report needs its serving plan (plan_json)"
         sections = _inference_sections(e, plan_dict, spec)
@@ -144,5 +149,6 @@ def build_context(
         sections=sections,
         assumptions=assumptions_table(e, plan_dict, spec),
         rules=rules_appendix(plan_dict),
-        charts=make_charts(e, plan_dict, spec) if charts else {},
+        charts=make_charts(e, plan_dict, spec, sw) if charts else {},
+        extra=build_sections(result),
     )

@@ -1,12 +1,15 @@
 """The report's charts as ``Chart`` records: the numbers each chart plots
-(from the estimate and plan JSON, and planner.report.whatif) and a caption
-that says what to read from it. Drawing is planner.report.charts."""
+(from the estimate and plan JSON and the plan's what-if sweeps, all from
+the Result) and a caption that says what to read from it. Drawing is
+planner.report.charts."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from planner.report import charts, serving, whatif
+from planner.plan.sweeps import Sweeps
+from planner.report import charts, serving
+from planner.report.plan_sections import zero_text
 from planner.report.records import Chart, gib
 from planner.spec.model import Spec
 
@@ -50,40 +53,52 @@ def _precision(e: dict[str, Any]) -> tuple[str, str, str]:
     return "Bytes per parameter by precision strategy", cap, charts.precision_strategies(rows)
 
 
-def _plan_bars(plan: dict[str, Any], spec: Spec, w: whatif.WhatIf) -> tuple[str, str, str]:
+def _zero_label(p: dict[str, Any]) -> str:
+    """Short bar label: "ZeRO-3", or "ZeRO-3 /2" for hybrid shards of 2."""
+    z, d, g = p["zero_stage"], p["data_parallel"], p["zero_shard_group"]
+    return f"ZeRO-{z} /{g}" if z > 0 and 0 < g < d else f"ZeRO-{z}"
+
+
+def _plan_bars(plan: dict[str, Any], sw: Sweeps) -> tuple[str, str, str]:
     p = plan["plan"]
-    head = f"plan\n{p['gpus']} GPUs\nZeRO-{p['zero_stage']}"
+    head = f"plan\n{p['gpus']} GPUs\n{_zero_label(p)}"
     bars = [(head, {label: p["memory_per_gpu"][k] for k, label in PLAN_COMPONENTS})]
     for i, r in enumerate(plan["alternatives"][:4], start=2):
         if r["gpu"] != p["gpu"]:
             continue  # other GPU types have another usable line
-        mem = w.memory(whatif.layout_of(r, spec))
-        comp = {k: getattr(mem, k) for k, _ in PLAN_COMPONENTS}
-        bars.append((f"#{i}\n{r['gpus']} GPUs\nZeRO-{r['zero_stage']}", {
+        comp = r["memory_per_gpu"]
+        bars.append((f"#{i}\n{r['gpus']} GPUs\n{_zero_label(r)}", {
             label: comp[k] for k, label in PLAN_COMPONENTS}))  # fmt: skip
     cap = (
         f"Each bar is one GPU of the layout's fullest stage; the dashed line is the usable memory"
         f" ({gib(p['usable_memory_per_gpu'])}). Bars below the line fit; the space above a bar is"
-        " headroom. Runners-up are numbered as in the plan section."
+        ' headroom. Runners-up are numbered as in the plan section; "ZeRO-3 /2" means hybrid'
+        " sharding, states sharded over 2 data-parallel ranks and replicated across the rest."
     )
-    return "Memory per GPU: plan and runners-up", cap, charts.plan_memory(bars, w.usable)
+    return "Memory per GPU: plan and runners-up", cap, charts.plan_memory(bars, sw.usable)
 
 
-def _zero(w: whatif.WhatIf) -> tuple[str, str, str]:
-    series = whatif.zero_sweep(w)
-    lay = w.layout
+def _zero(plan: dict[str, Any], sw: Sweeps) -> tuple[str, str, str]:
+    series = sw.zero
+    p = plan["plan"]
     cap = (
-        f"The chosen model-parallel group (t={lay.t}, p={lay.p}) replicated d times, at micro-batch"
-        f" {lay.micro_batch_size} and recompute {lay.recompute}: ZeRO-1 shards the optimizer"
+        f"The chosen model-parallel group (t={p['tensor_parallel']}, p={p['pipeline_parallel']})"
+        f" replicated d times, at micro-batch {p['micro_batch_size']} and recompute"
+        f" {p['recompute']}: ZeRO-1 shards the optimizer"
         " states and fp32 master weights over the d copies, ZeRO-2 also the gradients, ZeRO-3"
         " also the 16-bit weights; activations are not sharded, so every line levels off at"
         " them. Points under the dashed line fit."
     )
-    return "Memory per GPU vs GPU count by ZeRO stage", cap, charts.zero_stages(series, w.usable)
+    if p["zero_stage"] > 0 and 0 < p["zero_shard_group"] < p["data_parallel"]:
+        cap += (
+            f" The plan shards hybrid ({zero_text(p)}): its line levels off once the"
+            f" {p['zero_shard_group']}-rank shards are full, and more replicas add no saving."
+        )
+    return "Memory per GPU vs GPU count by ZeRO stage", cap, charts.zero_stages(series, sw.usable)
 
 
-def _time_cost(plan: dict[str, Any], w: whatif.WhatIf) -> tuple[str, str, str] | None:
-    pts = whatif.gpu_sweep(w)
+def _time_cost(plan: dict[str, Any], sw: Sweeps) -> tuple[str, str, str] | None:
+    pts = sw.gpus
     if len(pts) < 2:
         return None
     cap = (
@@ -120,14 +135,15 @@ def _serving(e: dict[str, Any], plan: dict[str, Any], spec: Spec) -> tuple[str, 
     )
 
 
-def make_charts(e: dict[str, Any], plan: dict[str, Any] | None, spec: Spec) -> dict[str, Chart]:
+def make_charts(
+    e: dict[str, Any], plan: dict[str, Any] | None, spec: Spec, sw: Sweeps | None
+) -> dict[str, Chart]:
     made: list[tuple[str, tuple[str, str, str] | None]] = []
     if spec.training is not None:
         made += [("memory_comparison", _comparison(e)), ("precision_strategies", _precision(e))]
-        if plan is not None:
-            w = whatif.what_if(plan, spec)
-            made += [("plan_memory", _plan_bars(plan, spec, w)), ("zero_stages", _zero(w)),
-                     ("time_cost", _time_cost(plan, w))]  # fmt: skip
+        if plan is not None and sw is not None:
+            made += [("plan_memory", _plan_bars(plan, sw)), ("zero_stages", _zero(plan, sw)),
+                     ("time_cost", _time_cost(plan, sw))]  # fmt: skip
     else:
         assert plan is not None, "an inference report needs its serving plan (plan_json)"
         made.append(("serving_memory", _serving(e, plan, spec)))

@@ -1,16 +1,17 @@
 """Sections 1, 4, 5 and 6 for a training plan: the summary, memory per GPU,
 the layout with its findings, runners-up and near-misses, time and cost.
 
-Input: the JSON of ``planner plan`` (planner.plan.plan_to_dict); what-if
-figures come from planner.report.whatif."""
+Input: the JSON of ``planner plan`` (planner.plan.plan_to_dict) and the
+what-if sweeps (planner.plan.sweeps), both from the Result: nothing here
+calls the planner."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
+from planner.plan.sweeps import Sweeps
 from planner.report import budget as bud
-from planner.report import whatif
 from planner.report.records import Sections, Table, gib
 from planner.spec.model import Spec
 from planner.units import fmt_duration, fmt_int, fmt_pct, fmt_usd
@@ -24,6 +25,15 @@ MEMORY_ROWS = (
 )
 
 
+def zero_text(p: dict[str, Any]) -> str:
+    """ "ZeRO-3", or "ZeRO-3 hybrid (shards of 2, 8 replicas)" when the states
+    are sharded over fewer ranks than the data-parallel degree."""
+    z, d, g = p["zero_stage"], p["data_parallel"], p["zero_shard_group"]
+    if z > 0 and 0 < g < d:
+        return f"ZeRO-{z} hybrid (shards of {g}, {d // g} replicas)"
+    return f"ZeRO-{z}"
+
+
 def layout_text(p: dict[str, Any]) -> str:
     parts = [
         f"tensor parallel {p['tensor_parallel']}",
@@ -34,7 +44,7 @@ def layout_text(p: dict[str, Any]) -> str:
         parts.append(f"context parallel {p['context_parallel']}")
     if p.get("expert_parallel", 1) > 1:
         parts.append(f"expert parallel {p['expert_parallel']}")
-    text = " x ".join(parts) + f", ZeRO-{p['zero_stage']}, recompute {p['recompute']}"
+    text = " x ".join(parts) + f", {zero_text(p)}, recompute {p['recompute']}"
     if p["offload"] != "none":
         text += f", CPU offload of {p['offload']}"
     return text + f", micro-batch {p['micro_batch_size']}"
@@ -80,10 +90,10 @@ def _constraints(plan: dict[str, Any], spec: Spec) -> Table:
     return Table(("constraint", "limit", "plan", "status"), tuple(rows), ("l", "r", "r", "l"))
 
 
-def _risks(plan: dict[str, Any], spec: Spec, w: whatif.WhatIf) -> list[str]:
+def _risks(plan: dict[str, Any], spec: Spec, sw: Sweeps) -> list[str]:
     risks = [f["message"] for f in plan["findings"] if f["severity"] in ("error", "warning")][:3]
-    days = whatif.mfu_days(w)
-    cl = w.cluster
+    days = sw.mfu_days
+    cl = bud.cluster_for(spec, plan["plan"]["gpu"])
     risks.append(
         f"The duration assumes MFU {fmt_pct(cl.mfu.expected, 0)} ({cl.mfu_source}); at 20% lower"
         f" MFU the run takes {days[0.8]:,.1f} days instead of {days[1.0]:,.1f}."
@@ -100,7 +110,7 @@ def _risks(plan: dict[str, Any], spec: Spec, w: whatif.WhatIf) -> list[str]:
     return risks
 
 
-def training_summary(plan: dict[str, Any] | None, spec: Spec) -> Summary:
+def training_summary(plan: dict[str, Any] | None, spec: Spec, sw: Sweeps) -> Summary:
     assert plan is not None
     p, tm, cost = plan["plan"], plan["time"], plan["cost"]
     cl = bud.cluster_for(spec, p["gpu"])
@@ -123,7 +133,7 @@ def training_summary(plan: dict[str, Any] | None, spec: Spec) -> Summary:
         contingency_rate=fmt_pct(rate, 0),
         total="no price" if usd is None else fmt_usd(usd * (1 + rate)),
         constraints=_constraints(plan, spec),
-        risks=_risks(plan, spec, whatif.what_if(plan, spec)),
+        risks=_risks(plan, spec, sw),
     )
 
 
@@ -138,13 +148,17 @@ def _memory_table(p: dict[str, Any]) -> Table:
         ("usable (device memory - CUDA context)", gib(usable), "100.0%"),
         ("headroom" if p["margin_bytes"] >= 0 else "shortfall", gib(abs(p["margin_bytes"])), ""),
     ]
+    if p["offload"] != "none":  # planner/plan/offload.py: host RAM the offload needs
+        host, of = p["host_memory_per_node"], p["usable_host_memory_per_node"]
+        rows.append(("host RAM per node (CPU offload)", gib(host), f"{fmt_pct(host / of)} of host"))
     return Table(("component (per GPU)", "memory", "share of usable"), tuple(rows))
 
 
-def _optimizations(w: whatif.WhatIf, plan: dict[str, Any]) -> Table | None:
+def _optimizations(sw: Sweeps, plan: dict[str, Any]) -> Table | None:
     p, days = plan["plan"], plan["time"]["days"]
     rows = []
-    for name, mem, rt in whatif.switched_off(w):
+    for off in sw.switched_off:
+        name, mem, rt = off.name, off.memory, off.time
         saved = mem.total - p["memory_per_gpu"]["total"]
         fits = "fits" if mem.fits else "does not fit"
         rows.append((name, gib(mem.total) + f" ({fits})", gib(saved),
@@ -171,14 +185,14 @@ def _candidates(rows: list[dict[str, Any]], spec: Spec, miss: bool) -> Table | N
     return Table(head, tuple(out), ("l", "r", "l") if miss else ("l", "r", "r", "r"))
 
 
-def fill_plan_sections(x: Sections, plan: dict[str, Any], spec: Spec) -> None:
+def fill_plan_sections(x: Sections, plan: dict[str, Any], spec: Spec, sw: Sweeps) -> None:
     p, c = plan["plan"], plan["cost"]
-    w = whatif.what_if(plan, spec)
+    cl = bud.cluster_for(spec, p["gpu"])
     x.budget, x.budget_notes = bud.budget_table(plan, spec)
-    x.purchase = bud.purchase_table(p["gpus"], plan["time"]["gpu_hours"], spec, w.cluster)
+    x.purchase = bud.purchase_table(p["gpus"], plan["time"]["gpu_hours"], spec, cl)
     x.plan_layout = _layout_table(plan, spec)
     x.plan_memory = _memory_table(p)
-    x.optimizations = _optimizations(w, plan)
+    x.optimizations = _optimizations(sw, plan)
     x.findings = Table(
         ("rule", "severity", "finding"),
         tuple((f["id"], f["severity"], f["message"]) for f in plan["findings"]),
@@ -196,7 +210,7 @@ def fill_plan_sections(x: Sections, plan: dict[str, Any], spec: Spec) -> None:
         f" {fmt_pct(spec.assumptions.goodput, 0)} (restarts, evaluation, stalls).",
     ]
     x.sensitivity = bud.sensitivity_table(
-        whatif.mfu_days(w), c["price_per_gpu_hour"], p["gpus"], spec.report.contingency
+        sw.mfu_days, c["price_per_gpu_hour"], p["gpus"], spec.report.contingency
     )
 
 
@@ -210,12 +224,12 @@ def _layout_table(plan: dict[str, Any], spec: Spec) -> Table:
         ("sequence parallel", "yes" if p["sequence_parallel"] else "no"),
         ("pipeline parallel (p)", str(p["pipeline_parallel"])),
         ("data parallel (d)", str(p["data_parallel"])),
-        ("ZeRO stage", str(p["zero_stage"])),
+        ("ZeRO stage", zero_text(p)),
         ("activation recompute", p["recompute"]),
         ("CPU offload", p["offload"]),
         ("micro-batch x micro-batches per step",
          f"{p['micro_batch_size']} x {p['num_microbatches']}"),
-        ("objective", plan["objective"]),
+        ("objective", plan["objective_text"]),
     ]  # fmt: skip
     if p["context_parallel"] > 1:
         rows.insert(5, ("context parallel (c)", str(p["context_parallel"])))

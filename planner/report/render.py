@@ -26,7 +26,7 @@ from typing import Any
 
 from planner.report.charts import inline
 from planner.report.context import ReportContext
-from planner.report.templating import environment
+from planner.report.templating import RULE_ID, environment
 
 FORMATS = ("md", "html", "pdf")
 FONT_EPOCH = "1704067200"  # 2024-01-01T00:00:00Z, stamped into embedded fonts
@@ -65,7 +65,16 @@ def _markdown_it(charts: dict[str, tuple[str, str]]) -> Any:
             return inline(svg, key)
         return self.renderToken(tokens, idx, options, env)
 
+    def rule_anchors(state: Any) -> None:
+        """An appendix heading that is a rule id (``#### REC-004``) gets the
+        id the findings link to (``#rec-004``, as GitHub derives it)."""
+        toks = state.tokens
+        for i in range(len(toks) - 1):
+            if toks[i].type == "heading_open" and RULE_ID.match(toks[i + 1].content or ""):
+                toks[i].attrSet("id", toks[i + 1].content.lower())
+
     md.core.ruler.push("chart_figures", figures)
+    md.core.ruler.push("rule_anchors", rule_anchors)
     md.add_render_rule("image", image)
     return md
 

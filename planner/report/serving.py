@@ -94,6 +94,12 @@ def fill_serving_sections(x: Sections, e: dict[str, Any], plan: dict[str, Any], 
          "per 30-day month", f"with {fmt_pct(rate, 0)} contingency", "per 1M tokens"),
         tuple(rows), ("l", "r", "r", "r", "l", "r", "r", "r"),
     )  # fmt: skip
+    if plan["findings"]:
+        x.findings = Table(
+            ("rule", "severity", "finding"),
+            tuple((f["id"], f["severity"], f["message"]) for f in plan["findings"]),
+            ("l", "l", "l"),
+        )
     best = options(plan)[0]
     x.budget_notes = [
         f"GPU price: {price_text(cluster_for(spec, best['gpu']))}.",

@@ -8,6 +8,7 @@ install finds them in the repository instead.
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 
@@ -28,9 +29,16 @@ def templates_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "templates"
 
 
+RULE_ID = re.compile(r"^[A-Z]{3}-[0-9]{3}$")
+
+
 def rule_ref(rule_id: str) -> str:
-    """A finding's rule id as a link to its entry in the rules appendix."""
-    return f"[{rule_id}](#rule-{rule_id.lower()})"
+    """A finding's rule id as a link to its heading in the rules appendix
+    (``#rec-004``: the anchor GitHub derives from the heading, and the id
+    planner.report.render gives it in HTML and PDF)."""
+    if not RULE_ID.match(rule_id):
+        return md_escape(rule_id)
+    return f"[{rule_id}](#{rule_id.lower()})"
 
 
 @cache

@@ -38,15 +38,12 @@ class Rendered:
 
 
 def build(spec_path: str | Path, paper: str | None = None, charts: bool = True) -> ReportContext:
-    """Spec file -> estimate and plan JSON -> ReportContext."""
-    from planner.engine import estimate, to_dict
-    from planner.plan import plan_json
+    """Spec file -> Result (planner.pipeline.evaluate) -> ReportContext."""
+    from planner.pipeline import evaluate
     from planner.report.context import build_context
     from planner.spec import load_spec
 
-    spec = load_spec(spec_path)
-    plan = plan_json(spec)
-    return build_context(to_dict(estimate(spec)), plan, spec, paper=paper, charts=charts)
+    return build_context(evaluate(load_spec(spec_path)), paper=paper, charts=charts)
 
 
 def render(ctx: ReportContext, formats: Sequence[str]) -> Rendered:

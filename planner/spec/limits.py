@@ -17,25 +17,30 @@ from typing import Any
 
 from planner.errors import Problem
 
-# Largest published shapes are far below these (Llama-3.1-405B: hidden 16384,
-# 126 layers, 128 heads, MLP 53248, vocabulary 128256; DeepSeek-V3: 256
-# experts); the bounds keep every product of shapes well inside int64/float64.
-MODEL_LIMITS: dict[str, tuple[float, float]] = {
-    "hidden_size": (1, 131_072),
-    "num_layers": (1, 2_048),
-    "num_attention_heads": (1, 4_096),
-    "num_key_value_heads": (1, 4_096),
-    "head_dim": (1, 8_192),
-    "intermediate_size": (1, 1_048_576),
-    "vocab_size": (1, 16_777_216),
-    "max_position_embeddings": (1, 16_777_216),
-    "num_local_experts": (1, 4_096),
-    "num_experts_per_tok": (1, 4_096),
-    "sliding_window": (1, 16_777_216),
-    "parameters": (1, 1e14),
-    "published_parameters": (1, 1e14),
-    "published_active_parameters": (1, 1e14),
-    "published_parameters_rounded": (1, 1e14),
+# Model-shape bounds: generous multiples of the largest published models
+# (Llama-3.1-405B: hidden 16,384, 126 layers, 128 heads, MLP 53,248;
+# Gemma: 256k vocabulary; DeepSeek-V3: 256 experts), so a typo such as
+# ``hidden_size: 1e30`` is refused at validation instead of producing a
+# report. The one table: planner/spec/schema.py builds the model fields'
+# pydantic bounds from it (they show in `planner schema`), config.json
+# values are checked against it (check_hf_values) and so are the values a
+# preset gives (planner/spec/crosscheck.py); docs/spec.md "Limits" lists it.
+MODEL_LIMITS: dict[str, tuple[int, int]] = {
+    "hidden_size": (1, 2**20),
+    "num_layers": (1, 4_096),
+    "num_attention_heads": (1, 16_384),
+    "num_key_value_heads": (1, 16_384),
+    "head_dim": (1, 2**20),
+    "intermediate_size": (1, 2**20),
+    "vocab_size": (1, 2**24),
+    "max_position_embeddings": (1, 2**24),
+    "num_local_experts": (1, 65_536),
+    "num_experts_per_tok": (1, 65_536),
+    "sliding_window": (1, 2**24),
+    "parameters": (1, 10**15),
+    "published_parameters": (1, 10**15),
+    "published_active_parameters": (1, 10**15),
+    "published_parameters_rounded": (1, 10**15),
 }
 
 # (minimum, maximum, minimum is exclusive). "[]" stands for any list index.
@@ -70,12 +75,12 @@ SPEC_LIMITS: dict[str, tuple[float, float, bool]] = {
     "assumptions.nccl_buffer_gib": (0, 1_024, False),
     "assumptions.collective_latency_us": (0, 1e6, False),
     "assumptions.ddp_bucket_mib": (0, 1e6, False),
-    "parallelism.tensor_parallel": (1, 4_096, False),
-    "parallelism.pipeline_parallel": (1, 2_048, False),
+    "parallelism.tensor_parallel": (1, 16_384, False),
+    "parallelism.pipeline_parallel": (1, 4_096, False),
     "parallelism.data_parallel": (1, 1_048_576, False),
     "parallelism.context_parallel": (1, 65_536, False),
-    "parallelism.expert_parallel": (1, 4_096, False),
-    "parallelism.virtual_pipeline_stages": (1, 2_048, False),
+    "parallelism.expert_parallel": (1, 65_536, False),
+    "parallelism.virtual_pipeline_stages": (1, 4_096, False),
     "parallelism.micro_batch_size": (1, 65_536, False),
     "parallelism.zero_shard_group": (0, 1_048_576, False),
     "report.purchase_price_per_gpu": (0, 1e8, True),

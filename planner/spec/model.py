@@ -13,6 +13,8 @@ from typing import Any
 from planner.architecture import Architecture
 from planner.catalog import Gpu, MfuDefaults, gib_to_bytes, gpu_catalog, model_presets
 from planner.errors import Problem
+from planner.families import FAMILIES, get_family
+from planner.families.base import COMMON_REQUIRED
 from planner.spec.hf_config import fields_from_hf_config
 from planner.spec.safe_yaml import read_json_config
 from planner.spec.schema import (
@@ -51,6 +53,8 @@ class ClusterChoice:
     price_source: str  # "spec" or the catalog's indicative note
     mfu: MfuDefaults
     mfu_source: str
+    host_memory_bytes: int = 1024 * 2**30  # host RAM per node (CPU offload)
+    host_memory_source: str = ""
 
     @property
     def price_is_indicative(self) -> bool:
@@ -141,14 +145,11 @@ def _architecture(m: ModelSection, base_dir: Path, problems: list[Problem]) -> A
     family = f.get("architecture")
     if family is None:
         problems.append(
-            Problem("model.architecture", "required for a custom model: llama, gpt or moe")
+            Problem("model.architecture", f"required for a custom model: {', '.join(FAMILIES)}")
         )
         return None
-    required = ["hidden_size", "num_layers", "num_attention_heads", "vocab_size"]
-    if family in ("llama", "moe"):
-        required.append("intermediate_size")
-    if family == "moe":
-        required += ["num_local_experts", "num_experts_per_tok"]
+    fam = get_family(family)
+    required = [*COMMON_REQUIRED, *fam.required]
     missing = [k for k in required if f.get(k) is None]
     for k in missing:
         problems.append(Problem(f"model.{k}", f"required for architecture {family!r}"))
@@ -175,8 +176,7 @@ def _architecture(m: ModelSection, base_dir: Path, problems: list[Problem]) -> A
         problems.append(
             Problem("model.num_experts_per_tok", f"must be <= num_local_experts ({experts})")
         )
-    gpt = family == "gpt"
-    attn_bias = f.get("attention_bias", gpt)
+    attn_bias = f.get("attention_bias", fam.default_biases)
     if problems:
         return None
     return Architecture(
@@ -189,14 +189,14 @@ def _architecture(m: ModelSection, base_dir: Path, problems: list[Problem]) -> A
         head_dim=f.get("head_dim") or h // heads,
         intermediate_size=f.get("intermediate_size") or 4 * h,
         vocab_size=f["vocab_size"],
-        tie_word_embeddings=f.get("tie_word_embeddings", gpt),
+        tie_word_embeddings=f.get("tie_word_embeddings", fam.default_tie_word_embeddings),
         max_position_embeddings=f.get("max_position_embeddings") or 4096,
-        hidden_act=f.get("hidden_act") or ("gelu_new" if gpt else "silu"),
+        hidden_act=f.get("hidden_act") or fam.default_hidden_act,
         attention_bias=attn_bias,
         attention_out_bias=f.get("attention_out_bias", attn_bias),
-        mlp_bias=f.get("mlp_bias", gpt),
-        norm="layernorm" if gpt else "rmsnorm",
-        position="learned" if gpt else "rope",
+        mlp_bias=f.get("mlp_bias", fam.default_biases),
+        norm=fam.norm,
+        position=fam.position,
         num_local_experts=experts,
         num_experts_per_tok=f.get("num_experts_per_tok") or 1,
         sliding_window=f.get("sliding_window"),
@@ -264,6 +264,22 @@ def _gpu(g: GpuSection, where: str, problems: list[Problem]) -> Gpu | None:
     return replace(base, **changes) if changes else base
 
 
+# Host RAM per node when the spec gives none (ASSUMPTION: the NVIDIA DGX
+# system of that GPU; DGX memory is built from DIMMs, so its "TB" is TiB):
+# DGX H100 and DGX H200 datasheets, "System memory 2TB"; DGX A100 datasheet,
+# "System memory 1TB" (2TB on the 640 GB model), the default for the rest.
+HOST_MEMORY_GIB_DEFAULT = 1024.0
+HOST_MEMORY_GIB_BY_GPU = {"h100-sxm": 2048.0, "h200": 2048.0}
+
+
+def _host_memory_gib(c: ClusterSection, gpu_key: str) -> tuple[float, str]:
+    if c.host_memory_per_node is not None:
+        return c.host_memory_per_node, "spec"
+    if gpu_key in HOST_MEMORY_GIB_BY_GPU:
+        return HOST_MEMORY_GIB_BY_GPU[gpu_key], "default: DGX H100/H200 datasheet, 2 TB"
+    return HOST_MEMORY_GIB_DEFAULT, "default: DGX A100 datasheet, 1 TB (assumption)"
+
+
 def _cluster(
     c: ClusterSection, a: AssumptionsSection, problems: list[Problem]
 ) -> list[ClusterChoice]:
@@ -289,7 +305,10 @@ def _cluster(
             mfu, mfu_src = MfuDefaults(lo, e, hi), "spec"
         else:
             mfu, mfu_src = gpu.default_mfu, f"catalog default for {gpu.key} (assumption)"
-        out.append(ClusterChoice(gpu, per_node, max_gpus, price, price_src, mfu, mfu_src))
+        host_gib, host_src = _host_memory_gib(c, gpu.key)
+        host = gib_to_bytes(host_gib)
+        choice = ClusterChoice(gpu, per_node, max_gpus, price, price_src, mfu, mfu_src)
+        out.append(replace(choice, host_memory_bytes=host, host_memory_source=host_src))
     return out
 
 

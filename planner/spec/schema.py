@@ -20,6 +20,9 @@ from pydantic import (
     model_validator,
 )
 
+from planner.architecture import Family
+from planner.spec.limits import MODEL_LIMITS
+
 _SUFFIX = {"k": 10**3, "K": 10**3, "M": 10**6, "B": 10**9, "G": 10**9, "T": 10**12}
 _NUMBER = re.compile(r"^\s*([0-9][0-9_]*(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?)\s*([kKMBGT]?)\s*$")
 
@@ -49,6 +52,29 @@ def _to_whole(v: object) -> object:
 
 
 Count = Annotated[int, BeforeValidator(_to_whole), Field(ge=1)]
+
+
+def _hi(field: str) -> int:
+    return MODEL_LIMITS[field][1]
+
+
+# Model-shape bounds from the one table (planner/spec/limits.py MODEL_LIMITS;
+# docs/spec.md "Limits"): pydantic refuses ``hidden_size: 1e30`` naming the
+# field and line, and `planner schema` shows the maxima.
+Width = Annotated[int, BeforeValidator(_to_whole), Field(ge=1, le=_hi("hidden_size"))]
+HeadDim = Annotated[int, BeforeValidator(_to_whole), Field(ge=1, le=_hi("head_dim"))]
+MlpWidth = Annotated[int, BeforeValidator(_to_whole), Field(ge=1, le=_hi("intermediate_size"))]
+Layers = Annotated[int, BeforeValidator(_to_whole), Field(ge=1, le=_hi("num_layers"))]
+Heads = Annotated[int, BeforeValidator(_to_whole), Field(ge=1, le=_hi("num_attention_heads"))]
+KvHeads = Annotated[int, BeforeValidator(_to_whole), Field(ge=1, le=_hi("num_key_value_heads"))]
+Vocab = Annotated[int, BeforeValidator(_to_whole), Field(ge=1, le=_hi("vocab_size"))]
+Positions = Annotated[
+    int, BeforeValidator(_to_whole), Field(ge=1, le=_hi("max_position_embeddings"))
+]
+Window = Annotated[int, BeforeValidator(_to_whole), Field(ge=1, le=_hi("sliding_window"))]
+Experts = Annotated[int, BeforeValidator(_to_whole), Field(ge=1, le=_hi("num_local_experts"))]
+TopK = Annotated[int, BeforeValidator(_to_whole), Field(ge=1, le=_hi("num_experts_per_tok"))]
+Params = Annotated[int, BeforeValidator(_to_whole), Field(ge=1, le=_hi("parameters"))]
 Number = Annotated[float, BeforeValidator(_to_number)]
 Fraction = Annotated[float, Field(gt=0, le=1)]
 
@@ -75,9 +101,6 @@ class Strict(BaseModel):
         return v
 
 
-Family = Literal["llama", "gpt", "moe"]
-
-
 class ModelSection(Strict):
     """A model: a preset, a preset with overrides, a full architecture, a
     parameter count with the shape activations need, or an HF config.json."""
@@ -92,34 +115,34 @@ class ModelSection(Strict):
         " MLP, learned positions, biases) or moe (llama block with experts).",
     )
     title: str | None = None
-    parameters: Count | None = Field(
+    parameters: Params | None = Field(
         None, description="Total parameters, when the model is given by count as the seed does."
     )
-    hidden_size: Count | None = None
-    num_layers: Count | None = None
-    num_attention_heads: Count | None = None
-    num_key_value_heads: Count | None = Field(None, description="Default: num_attention_heads.")
-    head_dim: Count | None = Field(None, description="Default: hidden_size / heads.")
-    intermediate_size: Count | None = Field(
+    hidden_size: Width | None = None
+    num_layers: Layers | None = None
+    num_attention_heads: Heads | None = None
+    num_key_value_heads: KvHeads | None = Field(None, description="Default: num_attention_heads.")
+    head_dim: HeadDim | None = Field(None, description="Default: hidden_size / heads.")
+    intermediate_size: MlpWidth | None = Field(
         None, description="MLP width (per expert for moe). Default: 4 x hidden for gpt."
     )
-    vocab_size: Count | None = None
+    vocab_size: Vocab | None = None
     tie_word_embeddings: bool | None = None
-    max_position_embeddings: Count | None = None
+    max_position_embeddings: Positions | None = None
     hidden_act: str | None = None
     attention_bias: bool | None = Field(None, description="Bias on q, k, v (and o unless set).")
     attention_out_bias: bool | None = Field(None, description="Bias on the output projection.")
     mlp_bias: bool | None = None
-    num_local_experts: Count | None = Field(None, description="Experts per MoE layer.")
-    num_experts_per_tok: Count | None = Field(None, description="Active experts per token.")
-    sliding_window: Count | None = None
+    num_local_experts: Experts | None = Field(None, description="Experts per MoE layer.")
+    num_experts_per_tok: TopK | None = Field(None, description="Active experts per token.")
+    sliding_window: Window | None = None
     qk_norm: bool | None = Field(
         None, description="RMSNorm on each head's queries and keys (Qwen3). Default: false."
     )
     # Catalog-only facts (presets carry them; specs may too).
     hf_id: str | None = None
-    published_parameters: Count | None = None
-    published_active_parameters: Count | None = None
+    published_parameters: Params | None = None
+    published_active_parameters: Params | None = None
     published_parameters_rounded: Number | None = None
 
     @model_validator(mode="after")
@@ -150,6 +173,11 @@ class TrainingSection(Strict):
     dropout: Annotated[float, Field(ge=0, lt=1)] = 0.0
     implementation: Literal["megatron", "hf-transformers"] = Field(
         "megatron", description="Which framework's saved tensors the activation model follows."
+    )
+    trainable: Literal["full", "freeze-embeddings"] = Field(
+        "full",
+        description="Which parameters train (get gradients and optimizer states);"
+        " frozen ones keep their weights only (planner/estimate/trainable.py).",
     )
 
 
@@ -244,6 +272,11 @@ class ClusterSection(Strict):
     mfu: Annotated[MfuRange, BeforeValidator(_mfu_mapping)] | None = Field(
         None, description="Model FLOPs utilisation, one value or low/expected/high."
     )
+    host_memory_per_node: Annotated[Number, Field(gt=0, allow_inf_nan=False)] | None = Field(
+        None,
+        description="Host (CPU) RAM per node in GiB, for CPU offload. Default: 2048 for"
+        " H100/H200 nodes (DGX H100/H200), else 1024 (DGX A100).",
+    )
 
 
 class ConstraintsSection(Strict):
@@ -282,9 +315,9 @@ class AssumptionsSection(Strict):
         0.5, description="NCCL internal buffers per GPU when it communicates."
     )
     cost_tie_band: Annotated[float, Field(ge=0, lt=1)] = Field(
-        0.05,
-        description="Objective `cheapest`: plans within this share of the cheapest cost count"
-        " as equal and the fastest of them is chosen.",
+        0.0,
+        description="Objective `cheapest`, opt-in: plans within this share of the cheapest"
+        " cost count as equal and the fastest of them is chosen (0: the cheapest plan found).",
     )
     decode_bandwidth_efficiency: Fraction = Field(
         0.7, description="Serving: share of peak HBM bandwidth a decode step streams at."
