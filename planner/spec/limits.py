@@ -68,6 +68,8 @@ SPEC_LIMITS: dict[str, tuple[float, float, bool]] = {
     "cluster.gpus_per_node": (1, 1_024, False),
     "cluster.max_gpus": (1, 1_048_576, False),
     "cluster.price_per_gpu_hour": (0, 10_000, True),
+    # GiB; DGX H200: 2 TiB. 1 PiB keeps the bytes an exact integer.
+    "cluster.host_memory_per_node": (0, 1_048_576, True),
     "constraints.max_days": (0, 36_500, True),
     "constraints.max_budget_usd": (0, 1e13, True),
     "assumptions.cuda_context_gib": (0, 1_024, False),

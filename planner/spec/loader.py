@@ -185,7 +185,9 @@ def load_spec_text(text: str, filename: str = "<spec>", base_dir: Path | None = 
     if problems:
         raise SpecError(filename, problems)
     more = range_problems(raw.model_dump())
-    spec, resolved = resolve(raw, filename, base_dir or Path.cwd())
+    # Out-of-range values are never resolved: resolve() converts units and
+    # builds the model from them (1e300 GiB of host memory would overflow).
+    spec, resolved = (None, []) if more else resolve(raw, filename, base_dir or Path.cwd())
     more += resolved
     if spec is not None:  # a field already out of range is not checked again
         seen = {p.path for p in more} | {
