@@ -224,7 +224,7 @@ def measure(spec: str, step: bool, device: str, layers: int | None, fmt: str, un
 
     Example: planner measure specs/llama-2-7b-finetune.yaml --step --device cuda --layers 2
     """
-    from planner.measure import case_from_spec, require_extra
+    from planner.measure import case_from_spec
     from planner.measure import measure as run
     from planner.spec import load_spec
 
@@ -241,10 +241,9 @@ def measure(spec: str, step: bool, device: str, layers: int | None, fmt: str, un
         else:
             from planner.measure.text import render_step
 
-            click.echo(render_step(data, unit))
+            click.echo(clean(render_step(data, unit)))
         return
     case = case_from_spec(loaded)
-    require_extra()
     assert loaded.training is not None
     result = run(case, loaded.training.implementation)
     if fmt == "json":
@@ -252,7 +251,7 @@ def measure(spec: str, step: bool, device: str, layers: int | None, fmt: str, un
     else:
         from planner.measure.text import render
 
-        click.echo(render(result, unit))
+        click.echo(clean(render(result, unit)))
 
 
 @main.command(context_settings=CONTEXT)
