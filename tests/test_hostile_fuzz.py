@@ -135,8 +135,21 @@ def test_fuzz_mutated_example_specs(name: str, path: list[int], value: Any) -> N
 
 
 SECTIONS = {
-    "training": ["sequence_length", "micro_batch_size", "global_batch_size", "tokens"],
-    "cluster": ["gpu", "max_gpus", "gpus_per_node", "price_per_gpu_hour", "mfu"],
+    "training": [
+        "sequence_length",
+        "micro_batch_size",
+        "global_batch_size",
+        "tokens",
+        "trainable",
+    ],
+    "cluster": [
+        "gpu",
+        "max_gpus",
+        "gpus_per_node",
+        "price_per_gpu_hour",
+        "mfu",
+        "host_memory_per_node",
+    ],
     "assumptions": ["cuda_context_gib", "goodput", "nccl_buffer_gib"],
     "parallelism": [
         "tensor_parallel",
@@ -183,6 +196,10 @@ HF_KEYS = [
     "max_position_embeddings",
     "model_type",
     "num_local_experts",
+    "num_experts",
+    "moe_intermediate_size",
+    "decoder_sparse_step",
+    "mlp_only_layers",
 ]
 
 
@@ -190,7 +207,9 @@ HF_KEYS = [
 @given(
     key=st.sampled_from(HF_KEYS),
     value=hostile_scalar,
-    model_type=st.sampled_from(["llama", "mistral", "gpt2", "mixtral", "qwen3", "unknown"]),
+    model_type=st.sampled_from(
+        ["llama", "mistral", "qwen2", "gpt2", "mixtral", "qwen3", "qwen3_moe", "unknown"]
+    ),
 )
 def test_fuzz_hf_configs(key: str, value: Any, model_type: str) -> None:
     cfg: dict[str, Any] = {
