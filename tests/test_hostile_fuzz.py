@@ -22,7 +22,12 @@ from planner.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = {p.name: yaml.safe_load(p.read_text()) for p in (ROOT / "specs").glob("*.yaml")}
-CHEAP = ["seed-7b.yaml", "llama-2-7b-finetune.yaml", "llama-2-13b-int4-serving.yaml"]
+CHEAP = [
+    "seed-7b.yaml",
+    "llama-2-7b-finetune.yaml",
+    "llama-2-13b-int4-serving.yaml",
+    "llama-3.1-70b-serving-slo.yaml",
+]
 SETTINGS = settings(
     max_examples=50,
     deadline=3000,

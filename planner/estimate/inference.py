@@ -68,15 +68,23 @@ def kv_cache_per_token(a: Architecture, kv_precision: str) -> int:
     return 2 * a.num_layers * a.num_key_value_heads * a.head_dim * DTYPE_BYTES[kv_precision]
 
 
+def kv_cache_bytes(a: Architecture, tokens: int, kv_precision: str) -> int:
+    """Bytes of ONE sequence's KV cache holding ``tokens`` tokens: 2 (K and V)
+    x layers x kv_heads x head_dim x bytes x min(tokens, sliding_window)
+    (Pope et al. 2022 s2; the window caps what a sliding layer keeps)."""
+    kept = min(tokens, a.sliding_window) if a.sliding_window else tokens
+    return kv_cache_per_token(a, kv_precision) * kept
+
+
 def inference_memory(
     a: Architecture, counts: ParameterCounts, w: InferenceSection
 ) -> InferenceMemory:
-    tokens = w.prompt_tokens + w.generated_tokens
+    tokens = w.prompt_mean + w.generated_tokens
     if a.sliding_window:
         tokens = min(tokens, a.sliding_window)
     per_token = kv_cache_per_token(a, w.kv_cache_precision)
     kv = per_token * w.batch_size * tokens
-    sb = w.batch_size * w.prompt_tokens
+    sb = w.batch_size * w.prompt_mean
     h, q, kvd, i = a.hidden_size, a.q_dim, a.kv_dim, a.intermediate_size
     k = a.active_experts
     layer_peak = max(q + 2 * kvd + q, 3 * i * k)

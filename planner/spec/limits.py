@@ -54,6 +54,15 @@ SPEC_LIMITS: dict[str, tuple[float, float, bool]] = {
     "inference.prompt_tokens": (1, 16_777_216, False),
     "inference.generated_tokens": (1, 16_777_216, False),
     "inference.group_size": (1, 65_536, False),
+    "inference.prompt_tokens.mean": (1, 16_777_216, False),
+    "inference.prompt_tokens.p99": (1, 16_777_216, False),
+    "inference.traffic.requests_per_second": (0, 1e7, True),
+    "inference.slo.ttft_ms": (0, 3_600_000, True),  # one hour
+    "inference.slo.tpot_ms": (0, 3_600_000, True),
+    "inference.efficiency.runtime_gib": (0, 16_384, False),
+    "inference.efficiency.max_num_batched_tokens": (1, 16_777_216, False),
+    "inference.efficiency.max_num_seqs": (1, 65_536, False),
+    "inference.efficiency.block_size": (1, 65_536, False),
     "cluster.gpu[].memory_gib": (0, 16_384, True),
     **{
         f"cluster.gpu[].dense_tflops.{d}": (0, 1e6, True)
@@ -150,6 +159,8 @@ def range_problems(dumped: dict[str, Any]) -> list[Problem]:
     for key, (lo, hi, excl) in SPEC_LIMITS.items():
         pattern = tuple(key.replace("[]", ".[]").split("."))
         for path, value in _values(dumped, pattern, ""):
+            if not isinstance(value, int | float):
+                continue  # another form the schema allows ({mean, p99}, "max")
             why = check_range(value, lo, hi, excl)
             if why:
                 out.append(Problem(path, why))
