@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from planner.errors import PlannerError
+from planner.textsafe import clean
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 
@@ -20,17 +21,22 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except PlannerError as exc:
-            click.echo(str(exc), err=True)
+            click.echo(clean(str(exc)), err=True)
             ctx.exit(2)
+        except KeyboardInterrupt:
+            click.echo("planner: interrupted; nothing was written", err=True)
+            ctx.exit(130)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except Exception as exc:  # a bug, most likely met through unusual input
             if os.environ.get("PLANNER_DEBUG"):
                 raise
             click.echo(
-                f"planner: internal error ({type(exc).__name__}: {exc}); the input may be"
-                " outside what planner handles. Set PLANNER_DEBUG=1 for the traceback and"
-                " please report it with the spec.",
+                clean(
+                    f"planner: internal error ({type(exc).__name__}: {exc}); the input may be"
+                    " outside what planner handles. Set PLANNER_DEBUG=1 for the traceback and"
+                    " please report it with the spec."
+                ),
                 err=True,
             )
             ctx.exit(2)
@@ -46,7 +52,15 @@ def main() -> None:
 
 
 def _emit(data: dict[str, Any]) -> None:
-    click.echo(json.dumps(data, indent=2, sort_keys=False))
+    """The one place JSON is written: never NaN or Infinity (not JSON)."""
+    try:
+        text = json.dumps(data, indent=2, sort_keys=False, allow_nan=False)
+    except ValueError:
+        raise PlannerError(
+            "planner: the result holds a number that is not finite (NaN or Infinity), which"
+            " JSON cannot carry; the spec's values are outside what planner can compute"
+        ) from None
+    click.echo(text)
 
 
 FORMAT = click.option(
@@ -80,7 +94,7 @@ def estimate(spec: str, fmt: str, unit: str) -> None:
     else:
         from planner.textout import render_estimate
 
-        click.echo(render_estimate(result, unit))
+        click.echo(clean(render_estimate(result, unit)))
 
 
 @main.command(context_settings=CONTEXT)
@@ -104,12 +118,12 @@ def plan(spec: str, fmt: str, unit: str) -> None:
     elif result.serving is not None:
         from planner.plan.serving import render_serving
 
-        click.echo(render_serving(result.serving, unit))
+        click.echo(clean(render_serving(result.serving, unit)))
     else:
         from planner.plan.text import render_plan
 
         assert result.plan is not None
-        click.echo(render_plan(result.plan, unit))
+        click.echo(clean(render_plan(result.plan, unit)))
     if result.serving is not None and not result.serving.feasible:
         sys.exit(1)  # no configuration fits, meets the traffic and SLOs, or the budget
 
@@ -152,17 +166,19 @@ def report(specs: tuple[str, ...], out_dir: str, formats: str, paper: str | None
 
     Example: planner report specs/seed-7b.yaml -o out -f md,html,pdf
     """
-    from planner.report.writer import parse_formats, write_report
+    from planner.report.writer import parse_formats, write_reports
 
     fmts = parse_formats(formats)
     if out_dir == "-" and len(specs) != 1:
         raise click.UsageError("`-o -` writes one spec's report to stdout")
-    for i, path in enumerate(specs, start=1):
+
+    def progress(i: int, path: str) -> None:
         if len(specs) > 3:
-            click.echo(f"[{i}/{len(specs)}] {path}", err=True)
-        for written in write_report(path, out_dir, fmts, paper):
-            if len(specs) <= 3:
-                click.echo(str(written), err=True)
+            click.echo(clean(f"[{i}/{len(specs)}] {path}"), err=True)
+
+    for written in write_reports(specs, out_dir, fmts, paper, progress):
+        if len(specs) <= 3 and not written.name.endswith(".svg"):
+            click.echo(clean(str(written)), err=True)
 
 
 @main.command(context_settings=CONTEXT)
@@ -179,10 +195,10 @@ def validate(specs: tuple[str, ...]) -> None:
     for path in specs:
         try:
             load_spec(path)
-            click.echo(f"{path}: ok")
+            click.echo(clean(f"{path}: ok"))
         except SpecError as exc:
             failed = True
-            click.echo(str(exc), err=True)
+            click.echo(clean(str(exc)), err=True)
     if failed:
         sys.exit(2)
 
@@ -210,7 +226,7 @@ def measure(spec: str, step: bool, device: str, layers: int | None, fmt: str, un
 
     Example: planner measure specs/llama-2-7b-finetune.yaml --step --device cuda --layers 2
     """
-    from planner.measure import case_from_spec, require_extra
+    from planner.measure import case_from_spec
     from planner.measure import measure as run
     from planner.spec import load_spec
 
@@ -227,10 +243,9 @@ def measure(spec: str, step: bool, device: str, layers: int | None, fmt: str, un
         else:
             from planner.measure.text import render_step
 
-            click.echo(render_step(data, unit))
+            click.echo(clean(render_step(data, unit)))
         return
     case = case_from_spec(loaded)
-    require_extra()
     assert loaded.training is not None
     result = run(case, loaded.training.implementation)
     if fmt == "json":
@@ -238,7 +253,7 @@ def measure(spec: str, step: bool, device: str, layers: int | None, fmt: str, un
     else:
         from planner.measure.text import render
 
-        click.echo(render(result, unit))
+        click.echo(clean(render(result, unit)))
 
 
 @main.command(context_settings=CONTEXT)

@@ -24,7 +24,7 @@ EXPECTED: dict[str, tuple[str, int | None, str]] = {
     "wrong_type_bool": ("model.tie_word_embeddings", 4, "valid boolean"),
     "negative_batch": ("training.micro_batch_size", 5, "greater than or equal to 1"),
     "zero_tokens": ("training.tokens", 5, "greater than or equal to 1"),
-    "number_overflow": ("training.sequence_length", 5, "valid integer"),
+    "number_overflow": ("training.sequence_length", 5, "finite number"),
     "bool_as_count": ("training.micro_batch_size", 6, "must be a number, not true"),
     "gpu_null": ("cluster.gpu", 8, "a catalog name, a mapping, or a list"),
     "negative_price": ("cluster.price_per_gpu_hour", 8, "greater than or equal to 0"),

@@ -46,8 +46,21 @@ def require_extra() -> None:
         raise PlannerError(f"{INSTALL_HINT} ({exc})") from None
 
 
+# The trace runs every layer's forward under fake tensors: about 17 ms a
+# layer on a 2-core CPU after ~5 s of import and set-up (256 layers: 9 s,
+# 4,096 layers: over 60 s; issue 13 bounds a command at about 10 s). 256 is
+# twice the deepest published model (Llama-3.1-405B: 126 layers).
+MAX_TRACE_LAYERS = 256
+
+
 def measure(case: MeasureCase, implementation: str = "hf-transformers") -> Comparison:
     """Trace ``case`` under fake tensors and compare with the analytic model."""
+    if case.arch.num_layers > MAX_TRACE_LAYERS:
+        raise PlannerError(
+            f"planner measure traces at most {MAX_TRACE_LAYERS} layers; the spec's model has"
+            f" {case.arch.num_layers:,} (set model.num_layers lower: the per-layer figures"
+            " do not depend on the layer count)"
+        )
     require_extra()
     from planner.measure.compare import compare
     from planner.measure.trace import trace

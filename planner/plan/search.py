@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
+from planner.errors import PlannerError
 from planner.estimate.compute import Flops
 from planner.plan.layout import RECOMPUTE_MODES, Layout
 from planner.plan.memory import GpuMemory, PlanModel, gpu_memory, states_lower_bound
@@ -59,7 +60,16 @@ class SearchResult:
 
 
 def divisors(n: int) -> list[int]:
-    return [k for k in range(1, n + 1) if n % k == 0]
+    """Divisors of n in ascending order, in O(sqrt n)."""
+    small, large = [], []
+    k = 1
+    while k * k <= n:
+        if n % k == 0:
+            small.append(k)
+            if k * k != n:
+                large.append(n // k)
+        k += 1
+    return small + large[::-1]
 
 
 def _options(fixed: Any, key: str, default: list[Any]) -> list[Any]:
@@ -259,14 +269,67 @@ def distinct(cands: list[Candidate], n: int) -> tuple[Candidate, ...]:
     return tuple(out)
 
 
+# At most this many layouts (with micro-batch and recompute variants) are
+# evaluated in one search (~50 us each: a few seconds); a spec whose search
+# space is larger is refused before the search starts (docs/spec.md, Limits).
+MAX_LAYOUTS = 100_000
+# min_gpus_to_fit tries at most this many (t, p, d) shapes, smallest first.
+MAX_FIT_SHAPES = 20_000
+
+
+def search_size(pm: PlanModel, cl: ClusterChoice, offloads: list[str], cap: int) -> int:
+    """Upper bound on the layouts ``_Search.run`` evaluates for one GPU type
+    (stops counting past ``cap``)."""
+    f, B = pm.spec.parallelism, pm.spec.global_batch_size
+    mbs = _options(f, "micro_batch_size", [b for b in divisors(B) if b <= MAX_MICRO_BATCH])
+    recs = len(_options(f, "recompute", list(RECOMPUTE_MODES)))
+    ds = _options(f, "data_parallel", divisors(B))
+    n = 0
+    for t, p, c, e in _model_parallel(pm, cl):
+        for d in ds:
+            if t * p * c * d > cl.max_gpus or d % e:
+                continue
+            zeros = _options(f, "zero_stage", [0, 1, 2, 3] if d > 1 else [0])
+            pairs = len(_zero_options(f, zeros, d, cl.gpus_per_node // (t * c)))
+            per_base = 1 + recs * sum(1 for b in mbs if B % (b * d) == 0)
+            n += pairs * len(offloads) * per_base
+            if n > cap:
+                return n
+    return n
+
+
+def _unique(clusters: tuple[ClusterChoice, ...]) -> list[ClusterChoice]:
+    """Candidate GPUs listed twice (same GPU, same facts) are searched once."""
+    out: list[ClusterChoice] = []
+    for cl in clusters:
+        if cl not in out:
+            out.append(cl)
+    return out
+
+
+def _check_size(pm: PlanModel, cl: ClusterChoice, offloads: list[str], used: int) -> int:
+    n = used + search_size(pm, cl, offloads, MAX_LAYOUTS - used)
+    if n > MAX_LAYOUTS:
+        raise PlannerError(
+            f"{pm.spec.source}: the layout search would evaluate more than"
+            f" {MAX_LAYOUTS:,} layouts (planner's limit); fix some of parallelism"
+            " (tensor_parallel, pipeline_parallel, data_parallel, micro_batch_size,"
+            " zero_stage, recompute), lower cluster.max_gpus or give fewer candidate GPUs"
+        )
+    return n
+
+
 def search(pm: PlanModel, flops: dict[str, Flops], usable: dict[str, int]) -> SearchResult:
     """All candidate GPU types; offload only where nothing fits without it."""
     s = _Search(pm, flops, usable)
     fixed_off = _options(pm.spec.parallelism, "offload", [None])[0]
-    for cl in pm.spec.clusters:
+    size = 0
+    for cl in _unique(pm.spec.clusters):
         before = len(s.fits)
+        size = _check_size(pm, cl, [fixed_off or "none"], size)
         s.run(cl, [fixed_off or "none"])
         if len(s.fits) == before and fixed_off is None:
+            size = _check_size(pm, cl, ["optimizer", "optimizer+params"], size)
             s.run(cl, ["optimizer", "optimizer+params"])
     c = pm.spec.constraints
     ranked = sorted(s.fits, key=_rank_key(pm.spec.objective, c.max_days, c.max_budget_usd))
@@ -289,7 +352,7 @@ def min_gpus_to_fit(pm: PlanModel, cl: ClusterChoice, usable: int) -> Layout | N
     shapes = sorted(
         ((t * p * d, t, p, d) for t in ts for p in divisors(a.num_layers) for d in divisors(B)),
     )
-    for _, t, p, d in shapes:
+    for _, t, p, d in shapes[:MAX_FIT_SHAPES]:
         for z in (1, 2, 3) if d > 1 else (0,):
             lay = Layout(t, p, d, sequence_parallel=t > 1, zero_stage=z, recompute="full",
                          micro_batch_size=1, global_batch_size=B)  # fmt: skip

@@ -14,12 +14,8 @@ from pathlib import Path
 
 import jinja2
 
+from planner.textsafe import md_escape
 from planner.units import fmt_bytes, fmt_duration, fmt_usd
-
-# Always special inline: \ ` * [ ] < > | & ~; "_" only at a word boundary
-# (CommonMark s6.2: intraword "_" never opens emphasis, so max_gpus stays).
-_MD_SPECIAL = re.compile(r"([\\`*\[\]<>|&~]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
-_LINE_START = re.compile(r"^(\s*)(#|[+-](?=\s)|\d+(?=[.)]\s))")
 
 
 def templates_dir() -> Path:
@@ -31,20 +27,6 @@ def templates_dir() -> Path:
     if (shipped / "md").is_dir():
         return shipped
     return Path(__file__).resolve().parents[2] / "templates"
-
-
-def md_escape(text: object) -> str:
-    """Backslash-escape Markdown punctuation in text that comes from a spec, so
-    that it is shown as written (CommonMark s2.4: any ASCII punctuation may be
-    backslash-escaped), and keep it on one line (a table cell)."""
-    s = str(text).replace("\r", " ").replace("\n", " ")
-    s = _MD_SPECIAL.sub(r"\\\1", s)
-    # A line that would open a heading or a list: escape its marker.
-    m = _LINE_START.match(s)
-    if m and m.group(2)[0].isdigit():
-        i = m.end()
-        return s[:i] + "\\" + s[i:]
-    return _LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), s)
 
 
 RULE_ID = re.compile(r"^[A-Z]{3}-[0-9]{3}$")

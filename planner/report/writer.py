@@ -1,21 +1,28 @@
 """The one writer of report files (coverage.py's ``render_report`` habit).
 
-``write_report(spec_path, out_dir, formats)`` builds the report once and
+``write_reports(spec_paths, out_dir, formats)`` builds each report once and
 writes DIR/<name>.md with its charts in DIR/<name>_charts/*.svg (relative
-links), DIR/<name>.html (self-contained) and DIR/<name>.pdf. Every file is
-written to a temporary file in the target folder and renamed into place
-(``os.replace`` is atomic on POSIX and Windows), so a failure never leaves a
-partial file. ``out_dir == "-"`` with one format writes to stdout instead.
+links), DIR/<name>.html (self-contained) and DIR/<name>.pdf. Reports are
+written as a set: every spec is rendered first, every file is then written
+into a private temporary folder inside DIR and, under a lock, renamed into
+place (``os.replace`` is atomic), so an error, a bad spec or Ctrl-C leaves
+DIR as it was; a chart folder is replaced whole. ``out_dir == "-"`` with one
+format writes to stdout instead.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import signal
 import sys
 import tempfile
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from planner.errors import PlannerError
 from planner.report.context import ReportContext
@@ -51,21 +58,30 @@ def render(ctx: ReportContext, formats: Sequence[str]) -> Rendered:
         if "html" in formats:
             files[f"{ctx.name}.html"] = html.encode("utf-8")
         if "pdf" in formats:
-            files[f"{ctx.name}.pdf"] = render_pdf(html)
+            files[f"{ctx.name}.pdf"] = _interruptible(render_pdf, html)
     return Rendered(ctx.name, files)
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+def _interruptible(fn: Callable[[str], bytes], arg: str) -> bytes:
+    """``fn(arg)``, re-raising a Ctrl-C that arrived meanwhile: WeasyPrint
+    catches BaseException while it draws SVG, which would swallow it."""
+    if threading.current_thread() is not threading.main_thread():
+        return fn(arg)
+    pending: list[int] = []
+    previous = signal.getsignal(signal.SIGINT)
+
+    def note(signum: int, frame: Any) -> None:
+        pending.append(signum)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, note)
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        out = fn(arg)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if pending:
+        raise KeyboardInterrupt
+    return out
 
 
 def parse_formats(text: str) -> tuple[str, ...]:
@@ -79,20 +95,106 @@ def parse_formats(text: str) -> tuple[str, ...]:
 def write_report(
     spec_path: str | Path, out_dir: str, formats: Sequence[str], paper: str | None = None
 ) -> list[Path]:
-    """Render one spec's report and write it; returns the paths written
-    (empty for stdout). Everything is rendered before the first file is
-    written."""
-    if out_dir == "-" and len(formats) != 1:
-        raise PlannerError("`-o -` writes one format to stdout: give exactly one with -f")
-    out = render(build(spec_path, paper), formats)
+    """One spec's report (see ``write_reports``)."""
+    return write_reports([spec_path], out_dir, formats, paper)
+
+
+def write_reports(
+    spec_paths: Sequence[str | Path],
+    out_dir: str,
+    formats: Sequence[str],
+    paper: str | None = None,
+    progress: Callable[[int, str], None] | None = None,
+) -> list[Path]:
+    """Render every spec's report, then write them all as one set; returns
+    the paths written (empty for stdout). Nothing is written until every
+    report is rendered, so a bad spec, an error or Ctrl-C anywhere leaves
+    the output folder as it was."""
+    if out_dir == "-" and (len(formats) != 1 or len(spec_paths) != 1):
+        raise PlannerError(
+            "`-o -` writes one spec's report in one format to stdout:"
+            " give exactly one spec and one -f"
+        )
+    contexts = []
+    names: dict[str, str] = {}
+    for i, path in enumerate(spec_paths, start=1):
+        if progress is not None:
+            progress(i, str(path))
+        ctx = build(path, paper)
+        if ctx.name in names:
+            raise PlannerError(
+                f"{path}: spec name {ctx.name!r} is also the name of {names[ctx.name]}; each"
+                " report in one run needs its own name (nothing was written)"
+            )
+        names[ctx.name] = str(path)
+        contexts.append(ctx)
+    outs = [render(ctx, formats) for ctx in contexts]
     if out_dir == "-":
-        ((_name, data),) = [(k, v) for k, v in out.files.items() if not k.endswith(".svg")]
+        ((_name, data),) = [(k, v) for k, v in outs[0].files.items() if not k.endswith(".svg")]
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
         return []
-    written = []
-    for rel, data in out.files.items():
-        path = Path(out_dir) / rel
-        _atomic_write(path, data)
-        written.append(path)
+    return _commit(Path(out_dir), outs, [c.chart_dir for c in contexts] if "md" in formats else [])
+
+
+def _commit(out: Path, outs: list[Rendered], chart_dirs: list[str]) -> list[Path]:
+    """Write every file into a private temporary folder inside ``out``, then,
+    holding ``out/.planner.lock``, rename them into place; each chart folder
+    is replaced as a whole (stale charts of an earlier run go)."""
+    try:
+        if out.exists() and not out.is_dir():
+            raise PlannerError(f"output folder {out} is an existing file, not a folder")
+        out.mkdir(parents=True, exist_ok=True)
+        stage = Path(tempfile.mkdtemp(dir=out, prefix=".planner-"))
+    except OSError as exc:
+        raise PlannerError(
+            f"cannot write to the output folder {out}: {exc.strerror or exc}"
+        ) from None
+    written: list[Path] = []
+    try:
+        for r in outs:
+            for rel, data in r.files.items():
+                tmp = stage / rel
+                tmp.parent.mkdir(parents=True, exist_ok=True)
+                tmp.write_bytes(data)
+                os.chmod(tmp, 0o644)
+        with _lock(out):
+            for d in chart_dirs:
+                new, old = stage / d, out / d
+                if not new.is_dir():
+                    new.mkdir()
+                if old.is_symlink() or old.is_file():
+                    old.unlink()
+                elif old.exists():
+                    os.replace(old, stage / f".old-{d}")
+                os.replace(new, old)
+            for r in outs:
+                for rel in r.files:
+                    if rel.endswith(".svg"):
+                        written.append(out / rel)
+                        continue
+                    os.replace(stage / rel, out / rel)
+                    written.append(out / rel)
+    except OSError as exc:
+        where = exc.filename or out
+        raise PlannerError(f"cannot write the report to {where}: {exc.strerror or exc}") from None
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
     return written
+
+
+@contextmanager
+def _lock(out: Path) -> Iterator[None]:
+    """An exclusive lock on ``out/.planner.lock`` so that concurrent runs into
+    one folder never mix their sets of files."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: unique temporary names only
+        yield
+        return
+    with open(out / ".planner.lock", "a") as f:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f.fileno(), fcntl.LOCK_UN)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from planner.families import FAMILIES, get_family
+from planner.spec.limits import check_hf_values, whole
 
 
 def fields_from_hf_config(cfg: dict[str, Any], family: str | None = None) -> dict[str, Any]:
@@ -17,6 +18,8 @@ def fields_from_hf_config(cfg: dict[str, Any], family: str | None = None) -> dic
     message naming the missing key. ``family`` (the spec's ``architecture``)
     lets a family that reads unlisted types (a llama-style block) read a
     model_type no family lists, or one whose owner allows it."""
+    check_hf_values(cfg)  # types and ranges first (planner/spec/limits.py)
+    cfg = whole(cfg)
     mt = str(cfg.get("model_type", "")).lower()
     owner = next((f for f in FAMILIES.values() if mt in f.hf_model_types), None)
     named = get_family(family) if family else None

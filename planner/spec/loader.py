@@ -11,56 +11,21 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from planner.errors import Problem, SpecError
+from planner.spec.crosscheck import clean_spec, spec_problems
+from planner.spec.limits import range_problems
 from planner.spec.model import Spec, resolve
+from planner.spec.safe_yaml import MAX_SPEC_BYTES, dotted, parse_yaml, read_bounded
 from planner.spec.schema import SpecFile
+from planner.textsafe import excerpt
 
 PathKey = tuple[str | int, ...]
 
 
-class _LineLoader(yaml.SafeLoader):
-    """A safe loader that also reports duplicate keys (YAML would silently keep the last)."""
-
-
-def _compose_lines(text: str) -> tuple[Any, dict[PathKey, int], list[Problem]]:
-    """Parse YAML; return data, a map from field path to 1-based line, and
-    duplicate-key problems."""
-    lines: dict[PathKey, int] = {}
-    dupes: list[Problem] = []
-    root = yaml.compose(text, Loader=_LineLoader)
-    if root is None:
-        return None, lines, dupes
-
-    def walk(node: yaml.Node, path: PathKey) -> None:
-        lines.setdefault(path, node.start_mark.line + 1)
-        if isinstance(node, yaml.MappingNode):
-            seen: set[str] = set()
-            for k, v in node.value:
-                key = str(k.value)
-                if key in seen:
-                    dupes.append(
-                        Problem(_dotted((*path, key)), "duplicate key", k.start_mark.line + 1)
-                    )
-                seen.add(key)
-                lines[(*path, key)] = k.start_mark.line + 1
-                walk(v, (*path, key))
-        elif isinstance(node, yaml.SequenceNode):
-            for i, v in enumerate(node.value):
-                walk(v, (*path, i))
-
-    walk(root, ())
-    data = yaml.load(text, Loader=_LineLoader)
-    return data, lines, dupes
-
-
 def _dotted(path: PathKey) -> str:
-    out = ""
-    for p in path:
-        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
-    return out
+    return dotted(path)
 
 
 def _line_for(lines: dict[PathKey, int], path: PathKey) -> int | None:
@@ -130,14 +95,14 @@ def _message(err: Mapping[str, Any], allowed: list[str]) -> str:
         what = names.get(type(given), type(given).__name__)
         return f"must be a mapping (`key: value` lines), not {what}"
     if kind == "string_pattern_mismatch" and err["loc"] == ("name",):
-        return f"must be a slug (lowercase letters, digits, '.', '_', '-'); got {given!r}"
+        return f"must be a slug (lowercase letters, digits, '.', '_', '-'); got {excerpt(given)}"
     msg = err["msg"].replace("Value error, ", "")
     if kind == "value_error":  # planner's own validators already name the value
         return msg
     if kind in ("literal_error",):
-        return f"{msg}; got {given!r}"
+        return f"{msg}; got {excerpt(given)}"
     if given is not None and not isinstance(given, dict | list):
-        return f"{msg}; got {given!r}"
+        return f"{msg}; got {excerpt(given)}"
     return msg
 
 
@@ -161,7 +126,11 @@ def _name_checks(data: dict[str, Any], lines: dict[PathKey, int]) -> list[Proble
         hint = f" (did you mean `{near[0]}`?)" if near else ""
         path: PathKey = ("model",) if isinstance(model, str) else ("model", "preset")
         out.append(
-            Problem(_dotted(path), f"unknown model preset {preset!r}{hint}", _line_for(lines, path))
+            Problem(
+                _dotted(path),
+                f"unknown model preset {excerpt(preset)}{hint}",
+                _line_for(lines, path),
+            )
         )
     cluster = data.get("cluster")
     gpus = cluster.get("gpu") if isinstance(cluster, dict) else None
@@ -175,23 +144,31 @@ def _name_checks(data: dict[str, Any], lines: dict[PathKey, int]) -> list[Proble
                 hint = f" (did you mean `{near[0]}`?)" if near else ""
                 path = ("cluster", "gpu", n) if isinstance(gpus, list) else ("cluster", "gpu")
                 out.append(
-                    Problem(_dotted(path), f"unknown GPU {name!r}{hint}", _line_for(lines, path))
+                    Problem(
+                        _dotted(path), f"unknown GPU {excerpt(name)}{hint}", _line_for(lines, path)
+                    )
                 )
     return out
 
 
 def load_spec_text(text: str, filename: str = "<spec>", base_dir: Path | None = None) -> Spec:
     """Validate spec text; raise ``SpecError`` listing every problem."""
-    try:
-        data, lines, problems = _compose_lines(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        why = getattr(exc, "problem", None) or str(exc)
-        raise SpecError(filename, [Problem("", f"not valid YAML: {why}", line)]) from None
+    data, lines, problems = parse_yaml(text, filename)
     if not isinstance(data, dict):
         raise SpecError(
             filename, [Problem("", "the spec must be a YAML mapping (name:, model:, ...)", 1)]
+        )
+    if data and not set(map(str, data)) & set(SpecFile.model_fields):
+        raise SpecError(
+            filename,
+            [
+                Problem(
+                    "",
+                    "not a planner spec: none of its top-level keys is a spec field"
+                    f" ({', '.join(SpecFile.model_fields)})",
+                    1,
+                )
+            ],
         )
     try:
         raw = SpecFile.model_validate(data)
@@ -207,14 +184,27 @@ def load_spec_text(text: str, filename: str = "<spec>", base_dir: Path | None = 
         raise SpecError(filename, problems) from None
     if problems:
         raise SpecError(filename, problems)
-    spec, more = resolve(raw, filename, base_dir or Path.cwd())
+    more = range_problems(raw.model_dump())
+    # Out-of-range values are never resolved: resolve() converts units and
+    # builds the model from them (1e300 GiB of host memory would overflow).
+    spec, resolved = (None, []) if more else resolve(raw, filename, base_dir or Path.cwd())
+    more += resolved
+    if spec is not None:  # a field already out of range is not checked again
+        seen = {p.path for p in more} | {
+            p.path.split(".")[0] for p in more if p.path.startswith("model.")
+        }
+        more += [
+            p
+            for p in spec_problems(spec, raw)
+            if p.path not in seen and p.path.split(".")[0] not in seen
+        ]
     if more:
         fixed = [
             Problem(p.path, p.message, p.line or _line_for(lines, _split(p.path))) for p in more
         ]
         raise SpecError(filename, fixed)
     assert spec is not None
-    return spec
+    return clean_spec(spec)
 
 
 def _split(dotted: str) -> PathKey:
@@ -229,9 +219,12 @@ def load_spec(path: str | Path) -> Spec:
     """Read and validate a spec file."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        text = read_bounded(p, MAX_SPEC_BYTES, "spec")
     except FileNotFoundError:
         raise SpecError(str(path), [Problem("", "file not found")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
+        why = exc.strerror or type(exc).__name__
+        raise SpecError(str(path), [Problem("", f"cannot read the file: {why}")]) from None
+    except ValueError as exc:
         raise SpecError(str(path), [Problem("", f"cannot read the file: {exc}")]) from None
     return load_spec_text(text, str(path), p.parent)

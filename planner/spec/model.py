@@ -6,7 +6,6 @@ filled in. Problems are returned (not raised) so the loader reports them all.
 from __future__ import annotations
 
 import difflib
-import json
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from planner.errors import Problem
 from planner.families import COUNT_ONLY_FAMILY, FAMILIES, get_family
 from planner.families.base import COMMON_REQUIRED
 from planner.spec.hf_config import fields_from_hf_config
+from planner.spec.safe_yaml import read_json_config
 from planner.spec.schema import (
     AssumptionsSection,
     ClusterSection,
@@ -119,7 +119,7 @@ def _model_fields(m: ModelSection, base_dir: Path, problems: list[Problem]) -> d
     if m.hf_config:
         path = (base_dir / m.hf_config).resolve()
         try:
-            cfg = json.loads(path.read_text(encoding="utf-8"))
+            cfg = read_json_config(path)
             if not isinstance(cfg, dict):
                 raise ValueError("the file is not a JSON object")
             fields.update(fields_from_hf_config(cfg, m.architecture))

@@ -10,10 +10,19 @@ import math
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from planner.architecture import Family
 from planner.catalog import calibration
+from planner.spec.limits import MODEL_LIMITS
 
 _SUFFIX = {"k": 10**3, "K": 10**3, "M": 10**6, "B": 10**9, "G": 10**9, "T": 10**12}
 _NUMBER = re.compile(r"^\s*([0-9][0-9_]*(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?)\s*([kKMBGT]?)\s*$")
@@ -44,22 +53,53 @@ def _to_whole(v: object) -> object:
 
 
 Count = Annotated[int, BeforeValidator(_to_whole), Field(ge=1)]
-# Model-shape bounds: generous multiples of the largest published models
-# (hidden 16,384 and 126 layers for Llama-3.1-405B; vocab 256k for Gemma),
-# so a typo such as ``hidden_size: 1e30`` is refused at validation
-# (docs/spec.md, "Limits") instead of producing a report.
-Width = Annotated[int, BeforeValidator(_to_whole), Field(ge=1, le=2**20)]
-Layers = Annotated[int, BeforeValidator(_to_whole), Field(ge=1, le=4096)]
-Heads = Annotated[int, BeforeValidator(_to_whole), Field(ge=1, le=16384)]
-Tokens = Annotated[int, BeforeValidator(_to_whole), Field(ge=1, le=2**24)]
-Experts = Annotated[int, BeforeValidator(_to_whole), Field(ge=1, le=65536)]
-Params = Annotated[int, BeforeValidator(_to_whole), Field(ge=1, le=10**15)]
+
+
+def _hi(field: str) -> int:
+    return MODEL_LIMITS[field][1]
+
+
+# Model-shape bounds from the one table (planner/spec/limits.py MODEL_LIMITS;
+# docs/spec.md "Limits"): pydantic refuses ``hidden_size: 1e30`` naming the
+# field and line, and `planner schema` shows the maxima.
+Width = Annotated[int, BeforeValidator(_to_whole), Field(ge=1, le=_hi("hidden_size"))]
+HeadDim = Annotated[int, BeforeValidator(_to_whole), Field(ge=1, le=_hi("head_dim"))]
+MlpWidth = Annotated[int, BeforeValidator(_to_whole), Field(ge=1, le=_hi("intermediate_size"))]
+Layers = Annotated[int, BeforeValidator(_to_whole), Field(ge=1, le=_hi("num_layers"))]
+Heads = Annotated[int, BeforeValidator(_to_whole), Field(ge=1, le=_hi("num_attention_heads"))]
+KvHeads = Annotated[int, BeforeValidator(_to_whole), Field(ge=1, le=_hi("num_key_value_heads"))]
+Vocab = Annotated[int, BeforeValidator(_to_whole), Field(ge=1, le=_hi("vocab_size"))]
+Positions = Annotated[
+    int, BeforeValidator(_to_whole), Field(ge=1, le=_hi("max_position_embeddings"))
+]
+Window = Annotated[int, BeforeValidator(_to_whole), Field(ge=1, le=_hi("sliding_window"))]
+Experts = Annotated[int, BeforeValidator(_to_whole), Field(ge=1, le=_hi("num_local_experts"))]
+TopK = Annotated[int, BeforeValidator(_to_whole), Field(ge=1, le=_hi("num_experts_per_tok"))]
+Params = Annotated[int, BeforeValidator(_to_whole), Field(ge=1, le=_hi("parameters"))]
 Number = Annotated[float, BeforeValidator(_to_number)]
 Fraction = Annotated[float, Field(gt=0, le=1)]
 
 
+def _admits_bool(ann: object) -> bool:
+    return ann is bool or any(_admits_bool(a) for a in getattr(ann, "__args__", ()) or ())
+
+
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    # Non-finite numbers (.inf, .nan, 1e400) are refused everywhere.
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False
+    )
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_numbers(cls, v: object, info: ValidationInfo) -> object:
+        """true/false where a number belongs is refused (pydantic reads 1, 0)."""
+        field = cls.model_fields.get(info.field_name or "")
+        ann = field.annotation if field is not None else None
+        numeric = "float" in str(ann) or "int" in str(ann)
+        if isinstance(v, bool) and numeric and not _admits_bool(ann):
+            raise ValueError(f"must be a number, not {str(v).lower()}")
+        return v
 
 
 class ModelSection(Strict):
@@ -82,28 +122,28 @@ class ModelSection(Strict):
     hidden_size: Width | None = None
     num_layers: Layers | None = None
     num_attention_heads: Heads | None = None
-    num_key_value_heads: Heads | None = Field(None, description="Default: num_attention_heads.")
-    head_dim: Width | None = Field(None, description="Default: hidden_size / heads.")
-    intermediate_size: Width | None = Field(
+    num_key_value_heads: KvHeads | None = Field(None, description="Default: num_attention_heads.")
+    head_dim: HeadDim | None = Field(None, description="Default: hidden_size / heads.")
+    intermediate_size: MlpWidth | None = Field(
         None, description="MLP width (per expert for moe). Default: 4 x hidden for gpt."
     )
-    vocab_size: Tokens | None = None
+    vocab_size: Vocab | None = None
     tie_word_embeddings: bool | None = None
-    max_position_embeddings: Tokens | None = None
+    max_position_embeddings: Positions | None = None
     hidden_act: str | None = None
     attention_bias: bool | None = Field(None, description="Bias on q, k, v (and o unless set).")
     attention_out_bias: bool | None = Field(None, description="Bias on the output projection.")
     mlp_bias: bool | None = None
     num_local_experts: Experts | None = Field(None, description="Experts per MoE layer.")
-    num_experts_per_tok: Experts | None = Field(None, description="Active experts per token.")
-    sliding_window: Tokens | None = None
+    num_experts_per_tok: TopK | None = Field(None, description="Active experts per token.")
+    sliding_window: Window | None = None
     qk_norm: bool | None = Field(
         None, description="RMSNorm on each head's queries and keys (Qwen3). Default: false."
     )
     # Catalog-only facts (presets carry them; specs may too).
     hf_id: str | None = None
-    published_parameters: Count | None = None
-    published_active_parameters: Count | None = None
+    published_parameters: Params | None = None
+    published_active_parameters: Params | None = None
     published_parameters_rounded: Number | None = None
 
     @model_validator(mode="after")

@@ -1,0 +1,173 @@
+"""Cross-field checks on a resolved spec: what no single field can say.
+
+* The model's shape (from the spec, a preset or a config.json) within
+  ``MODEL_LIMITS``.
+* Every candidate GPU has usable memory (device memory minus
+  ``assumptions.cuda_context_gib`` is > 0) and a dense TFLOP/s figure for
+  the workload's compute format (or fp16 / fp32, its fallbacks).
+* A fixed layout (``parallelism:``) that the model allows: tensor parallel
+  divides the query and key/value heads, pipeline stages x virtual stages
+  <= layers, context parallel divides the sequence length, expert parallel
+  divides the experts, data parallel x micro-batch divides the global batch.
+
+All problems are returned together.
+"""
+
+from __future__ import annotations
+
+from planner.catalog import gib_to_bytes
+from planner.errors import Problem
+from planner.spec.limits import MODEL_LIMITS, check_range
+from planner.spec.model import Spec
+from planner.spec.schema import SpecFile
+
+
+def spec_problems(spec: Spec, raw: SpecFile) -> list[Problem]:
+    out: list[Problem] = []
+    _model(spec, raw, out)
+    _gpus(spec, raw, out)
+    _layout(spec, out)
+    return out
+
+
+def _model(spec: Spec, raw: SpecFile, out: list[Problem]) -> None:
+    a = spec.model
+    for key, (lo, hi) in MODEL_LIMITS.items():
+        if getattr(raw.model, key, None) is not None:
+            continue  # the spec's own value: range_problems checked it
+        value = getattr(a, key, None)
+        if value is None or key.startswith("published"):
+            continue
+        why = check_range(value, lo, hi)
+        if why:
+            src = "config.json" if raw.model.hf_config else "the preset"
+            out.append(Problem(f"model.{key}", f"{why} (from {src})"))
+
+
+def _gpus(spec: Spec, raw: SpecFile, out: list[Problem]) -> None:
+    context = gib_to_bytes(spec.assumptions.cuda_context_gib)
+    many = len(raw.cluster.gpu) > 1
+    for i, (cl, g) in enumerate(zip(spec.clusters, raw.cluster.gpu, strict=False)):
+        where = f"cluster.gpu[{i}]" if many else "cluster.gpu"
+        if cl.gpu.memory_bytes - context <= 0:
+            field = (
+                f"{where}.memory_gib"
+                if g.memory_gib is not None
+                else "assumptions.cuda_context_gib"
+            )
+            out.append(
+                Problem(
+                    field,
+                    f"leaves no usable memory on {cl.gpu.key}: device memory"
+                    f" {cl.gpu.memory_bytes / 2**30:g} GiB minus cuda_context_gib"
+                    f" {spec.assumptions.cuda_context_gib:g} GiB must be > 0",
+                )
+            )
+        first = next(j for j, c in enumerate(spec.clusters) if c.gpu.key == cl.gpu.key)
+        if first < i and spec.clusters[first] != cl:
+            out.append(
+                Problem(
+                    where,
+                    f"{cl.gpu.key} is already cluster.gpu[{first}] with other figures; list"
+                    " each GPU type once (a copy with the same figures is merged)",
+                )
+            )
+        dtype = _compute_dtype(spec)
+        try:
+            cl.gpu.compute_peak(dtype)
+        except ValueError:
+            out.append(
+                Problem(
+                    f"{where}.dense_tflops",
+                    f"must give {dtype}, fp16 or fp32 (TFLOP/s) for this workload",
+                )
+            )
+
+
+def _compute_dtype(spec: Spec) -> str:
+    """The format whose peak TFLOP/s the time model uses (engine, serving)."""
+    if spec.training is not None:
+        from planner.estimate.states import convention
+
+        t = spec.training
+        return convention(t.precision, t.gradient_precision).compute_dtype
+    assert spec.inference is not None
+    w = spec.inference.weight_precision
+    return "bf16" if w in ("int4", "int8", "fp8", "bf16") else w
+
+
+def _layout(spec: Spec, out: list[Problem]) -> None:
+    par, t = spec.parallelism, spec.training
+    if par is None or t is None:
+        return
+    a = spec.model
+    if par.tensor_parallel is not None:
+        tp = par.tensor_parallel
+        if a.num_attention_heads % tp or a.num_key_value_heads % tp:
+            out.append(
+                Problem(
+                    "parallelism.tensor_parallel",
+                    f"must divide the attention heads ({a.num_attention_heads}) and the"
+                    f" key/value heads ({a.num_key_value_heads}); got {tp}",
+                )
+            )
+    p = par.pipeline_parallel or 1
+    v = par.virtual_pipeline_stages or 1
+    if p * v > a.num_layers:
+        field = "virtual_pipeline_stages" if par.virtual_pipeline_stages else "pipeline_parallel"
+        out.append(
+            Problem(
+                f"parallelism.{field}",
+                f"pipeline_parallel x virtual_pipeline_stages = {p * v} must be <= the"
+                f" model's {a.num_layers} layers (each stage holds at least one)",
+            )
+        )
+    if par.context_parallel is not None and t.sequence_length % par.context_parallel:
+        out.append(
+            Problem(
+                "parallelism.context_parallel",
+                f"must divide training.sequence_length ({t.sequence_length});"
+                f" got {par.context_parallel}",
+            )
+        )
+    if par.expert_parallel is not None and a.num_local_experts % par.expert_parallel:
+        out.append(
+            Problem(
+                "parallelism.expert_parallel",
+                f"must divide the model's experts ({a.num_local_experts});"
+                f" got {par.expert_parallel}",
+            )
+        )
+    B = spec.global_batch_size
+    d, b = par.data_parallel or 1, par.micro_batch_size or 1
+    if B % (d * b):
+        out.append(
+            Problem(
+                "parallelism.data_parallel"
+                if par.data_parallel
+                else "parallelism.micro_batch_size",
+                f"data_parallel ({d}) x micro_batch_size ({b}) must divide the global batch"
+                f" ({B} sequences)",
+            )
+        )
+
+
+def clean_spec(spec: Spec) -> Spec:
+    """The spec with its free text (title, description, names) made safe to
+    print: control and bidi characters become visible escapes."""
+    from dataclasses import replace
+
+    from planner.textsafe import clean
+
+    model = replace(spec.model, name=clean(spec.model.name, keep_newlines=False))
+    clusters = tuple(
+        replace(c, gpu=replace(c.gpu, name=clean(c.gpu.name, keep_newlines=False)))
+        for c in spec.clusters
+    )
+    return replace(
+        spec,
+        title=clean(spec.title, keep_newlines=False),
+        description=clean(spec.description),
+        model=model,
+        clusters=clusters,
+    )
