@@ -19,6 +19,7 @@ from typing import Any, ClassVar, Literal
 
 from planner.architecture import Architecture, ParamTensor
 from planner.estimate.saved import ActivationInputs, Saved
+from planner.families.attention import LayerAttention, attention_layers
 
 COMMON_REQUIRED = ("hidden_size", "num_layers", "num_attention_heads", "vocab_size")
 
@@ -72,6 +73,31 @@ class ModelFamily:
     def active_experts(self, a: Architecture) -> int:
         """Experts a token passes through per layer."""
         return 1
+
+    # --- attention: KV cache and FLOPs ----------------------------------
+    def attention_layers(self, a: Architecture) -> tuple[LayerAttention, ...]:
+        """The layers grouped by attention kind (global / sliding / none)."""
+        return attention_layers(a)
+
+    def kv_bytes_per_layer_token(self, a: Architecture, elem_bytes: int) -> int:
+        """KV-cache bytes one token adds to one attention layer: K and V of
+        every key/value head (Pope et al. 2022, "Efficiently Scaling
+        Transformer Inference", s2: 2 x kv_heads x head_dim x bytes)."""
+        return 2 * a.kv_dim * elem_bytes
+
+    def kv_cache_bytes(self, a: Architecture, tokens: float, elem_bytes: int) -> float:
+        """KV-cache bytes of one sequence holding ``tokens`` tokens: the sum
+        over layers, a sliding layer holding at most its window (an int
+        when ``tokens`` is)."""
+        per = self.kv_bytes_per_layer_token(a, elem_bytes)
+        return sum(per * g.count * g.span(tokens) for g in self.attention_layers(a))
+
+    def attention_flops_per_token(self, a: Architecture, seq: int) -> float:
+        """Forward FLOPs of QK^T and attention over V for one token of a
+        ``seq``-token sequence: 2 x 2 x span x heads x head_dim per layer
+        (PaLM's convention, Chowdhery et al. 2022 App. B: the full s x s
+        count), the span capped by a sliding layer's window."""
+        return sum(4.0 * g.count * g.span(seq) * a.q_dim for g in self.attention_layers(a))
 
     # --- parameter tensors ----------------------------------------------
     def parameter_tensors(self, a: Architecture) -> list[ParamTensor]:
