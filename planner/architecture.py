@@ -19,8 +19,31 @@ from typing import TYPE_CHECKING, Any, Literal
 if TYPE_CHECKING:
     from planner.families.base import ModelFamily
 
-Family = Literal["llama", "gpt", "moe"]  # the keys of planner.families.FAMILIES
-TensorKind = Literal["embedding", "position", "linear", "bias", "norm", "router", "lm_head"]
+# The keys of planner.families.FAMILIES, in order.
+Family = Literal[
+    "llama",
+    "gpt",
+    "moe",
+    "gemma",
+    "qwen2_moe",
+    "deepseek",
+    "gpt_oss",
+    "gpt_neox",
+    "starcoder2",
+    "cohere",
+    "olmo2",
+    "olmoe",
+    "phimoe",
+    "falcon",
+    "bloom",
+    "opt",
+    "gpt_bigcode",
+]
+# "encoder": a tower the text tokens do not pass through (a vision encoder):
+# in the total and the weights, not in the layers or a token's matmuls.
+TensorKind = Literal[
+    "embedding", "position", "linear", "bias", "norm", "router", "lm_head", "encoder"
+]
 
 
 @dataclass(frozen=True)

@@ -74,7 +74,5 @@ def hf_layer_types(types: object, layers: int) -> tuple[str, ...]:
         raise ValueError(f"`layer_types` must list one entry for each of the {layers} layers")
     bad = sorted({str(t) for t in types if t not in HF_LAYER_KINDS})
     if bad:
-        raise ValueError(
-            f"`layer_types` has {', '.join(bad)}; known: {', '.join(HF_LAYER_KINDS)}"
-        )
+        raise ValueError(f"`layer_types` has {', '.join(bad)}; known: {', '.join(HF_LAYER_KINDS)}")
     return tuple(str(t) for t in types)

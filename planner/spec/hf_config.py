@@ -30,6 +30,6 @@ def fields_from_hf_config(cfg: dict[str, Any], family: str | None = None) -> dic
     raise ValueError(
         f"model_type {mt!r} is not one planner can count exactly; known: "
         + ", ".join(known)
-        + ". If the model is a plain llama-style block, add `architecture: llama` to the"
-        " spec's model section; otherwise give the architecture fields yourself"
+        + ". Reading it as another family would miscount it; give every architecture"
+        " field yourself (without `hf_config`) only if the model is exactly that family's block"
     )
