@@ -24,9 +24,11 @@ from planner.errors import SpecError
 from planner.estimate.compute import attention_flops_per_token
 from planner.estimate.inference import kv_cache_bytes, kv_cache_per_token
 from planner.estimate.params import count_parameters
+from planner.catalog import model_presets
 from planner.spec.loader import load_spec_text
 
 HF_DIR = Path(__file__).parent / "data" / "hf"
+PLANNER_DATA = Path(__file__).resolve().parent.parent / "planner" / "data"
 
 # file -> transformers 5.24 meta-device count (comments: the published figure)
 TRANSFORMERS_COUNTS = {
@@ -215,3 +217,40 @@ def _meta_count(name: str) -> int:
 @pytest.mark.parametrize("name", sorted(TRANSFORMERS_COUNTS))
 def test_meta_device_count_equals_planner(name: str) -> None:
     assert _meta_count(name) == count_parameters(model(name)).total == TRANSFORMERS_COUNTS[name]
+
+
+# --- presets read from a shipped config.json -------------------------------
+
+PRESET_FILES = {
+    "gemma-2-9b": "gemma2_9b",
+    "gemma-2-27b": "gemma2_27b",
+    "gemma-3-27b": "gemma3_27b",
+    "deepseek-v3": "deepseek_v3",
+    "qwen2.5-72b": "qwen2_5_72b",
+    "qwen3-235b-a22b": "qwen3_235b_a22b",
+    "olmo-2-13b": "olmo2_13b",
+    "gpt-oss-120b": "gpt_oss_120b",
+    "mixtral-8x22b": "mixtral_8x22b",
+    "command-r-plus": "command_r_plus",
+    "falcon-180b": "falcon_180b",
+    "phi-4": "phi4",
+}
+
+
+@pytest.mark.parametrize(("preset", "file"), sorted(PRESET_FILES.items()))
+def test_config_presets(preset: str, file: str) -> None:
+    """Each preset counts what transformers counts for its config; an exact
+    published count equals it, a rounded one (DeepSeek-V3 671B, Mixtral
+    141B, Command-R+ 104B, Falcon 180B: a model's name more than a count) is
+    within 1% of it (Falcon-180B counts 178.56e9)."""
+    entry = model_presets()[preset]
+    shipped = PLANNER_DATA / entry["hf_config"]
+    assert json.loads(shipped.read_text()) == json.loads((HF_DIR / f"{file}.json").read_text())
+    text = f"name: t\nmodel: {{preset: {preset}}}\ntraining: {{sequence_length: 512, tokens: 1e9}}\ncluster: {{gpu: h100}}\n"
+    a = load_spec_text(text, "t.yaml").model
+    total = count_parameters(a).total
+    assert a.name == preset and total == TRANSFORMERS_COUNTS[file]
+    if "published_parameters" in entry:
+        assert total == entry["published_parameters"]
+    else:
+        assert abs(total / float(entry["published_parameters_rounded"]) - 1) < 0.01
