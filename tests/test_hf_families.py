@@ -20,11 +20,11 @@ from pathlib import Path
 import pytest
 
 from planner.architecture import Architecture
+from planner.catalog import model_presets
 from planner.errors import SpecError
 from planner.estimate.compute import attention_flops_per_token
 from planner.estimate.inference import kv_cache_bytes, kv_cache_per_token
 from planner.estimate.params import count_parameters
-from planner.catalog import model_presets
 from planner.spec.loader import load_spec_text
 
 HF_DIR = Path(__file__).parent / "data" / "hf"
@@ -246,7 +246,10 @@ def test_config_presets(preset: str, file: str) -> None:
     entry = model_presets()[preset]
     shipped = PLANNER_DATA / entry["hf_config"]
     assert json.loads(shipped.read_text()) == json.loads((HF_DIR / f"{file}.json").read_text())
-    text = f"name: t\nmodel: {{preset: {preset}}}\ntraining: {{sequence_length: 512, tokens: 1e9}}\ncluster: {{gpu: h100}}\n"
+    text = (
+        f"name: t\nmodel: {{preset: {preset}}}\n"
+        "training: {sequence_length: 512, tokens: 1e9}\ncluster: {gpu: h100}\n"
+    )
     a = load_spec_text(text, "t.yaml").model
     total = count_parameters(a).total
     assert a.name == preset and total == TRANSFORMERS_COUNTS[file]

@@ -161,9 +161,12 @@ class DeepseekFamily(MoeFamily):
         out = super().approximations(a)
         mtp = self.mtp_parameters(a)
         if mtp:
+            copies = 2 * a.vocab_size * a.hidden_size  # embedding and head, stored again
             out += (
-                f"the multi-token-prediction module ({mtp:,} parameters) is not in the"
-                " total, as DeepSeek-V3 counts it apart; add it when training with MTP",
+                f"the multi-token-prediction module ({mtp:,} parameters of its own;"
+                f" {mtp + copies:,} with the embedding and head copies its checkpoint"
+                " stores, DeepSeek-V3's '14B') is not in the total, as DeepSeek counts it"
+                " apart; add it when training with MTP",
             )
         return out
 
