@@ -38,6 +38,7 @@ Family = Literal[
     "bloom",
     "opt",
     "gpt_bigcode",
+    "hf_counted",
 ]
 # "encoder": a tower the text tokens do not pass through (a vision encoder):
 # in the total and the weights, not in the layers or a token's matmuls.

@@ -257,3 +257,41 @@ def test_config_presets(preset: str, file: str) -> None:
         assert total == entry["published_parameters"]
     else:
         assert abs(total / float(entry["published_parameters_rounded"]) - 1) < 0.01
+
+
+# --- any other model_type ---------------------------------------------------
+
+OTHER = Path(__file__).parent / "data" / "hf_other"
+MPT_SPEC = """
+name: t
+model: {hf_config: tiny_mpt.json}
+training: {sequence_length: 256, tokens: 1e9}
+cluster: {gpu: h100}
+"""
+
+
+def test_other_type_without_the_extra_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No family lists mpt: without torch and transformers the import is
+    refused, saying the measure extra would count it exactly and that
+    reading it as another family would miscount it."""
+    monkeypatch.setattr("planner.spec.hf_config._measure_extra_installed", lambda: False)
+    with pytest.raises(SpecError) as err:
+        load_spec_text(MPT_SPEC, "t.yaml", OTHER)
+    msg = str(err.value)
+    assert "pip install 'planner[measure]'" in msg and "meta device" in msg
+    assert "would miscount" in msg and "architecture: llama" not in msg
+
+
+def test_other_type_counted_on_the_meta_device() -> None:
+    """With the extra: MPT (d_model 256, 4 heads, 3 layers, expansion 4,
+    vocab 1000; HF MptForCausalLM: tied head, LayerNorms without bias,
+    no biases): per block Wqkv 3 x 256^2, out_proj 256^2, up/down
+    2 x 4 x 256^2, two norm weights; embedding 1000 x 256; final norm."""
+    pytest.importorskip("torch")
+    pytest.importorskip("transformers")
+    a = load_spec_text(MPT_SPEC, "t.yaml", OTHER).model
+    h = 256
+    hand = 3 * (12 * h * h + 2 * h) + 1000 * h + h
+    assert count_parameters(a).total == hand == 2_617_088
+    assert a.name == "test/tiny-mpt" and a.family == "hf_counted"
+    assert any("meta device" in n for n in a.family_impl.approximations(a))

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from planner.families.base import ModelFamily
 from planner.families.code import GptBigCodeFamily, Starcoder2Family
 from planner.families.cohere import CohereFamily
+from planner.families.counted import HfCountedFamily
 from planner.families.deepseek import DeepseekFamily
 from planner.families.fused import BloomFamily, FalconFamily, GptNeoxFamily
 from planner.families.gemma import GemmaFamily
@@ -47,6 +48,7 @@ FAMILIES: dict[str, ModelFamily] = {
         BloomFamily(),
         OptFamily(),
         GptBigCodeFamily(),
+        HfCountedFamily(),
     )
 }
 
