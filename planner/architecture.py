@@ -38,6 +38,7 @@ Family = Literal[
     "bloom",
     "opt",
     "gpt_bigcode",
+    "mamba",
     "hf_counted",
 ]
 # "encoder": a tower the text tokens do not pass through (a vision encoder):

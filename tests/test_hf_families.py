@@ -69,6 +69,8 @@ TRANSFORMERS_COUNTS = {
     "qwen3_235b_a22b": 235_093_634_560,  # HF Hub safetensors: 235,093,634,560
     "mixtral_8x22b": 140_630_071_296,  # HF Hub safetensors: 141B
     "phi4": 14_659_507_200,  # HF Hub safetensors: 14,659,507,200
+    "mamba_130m": 129_135_360,  # HF Hub safetensors: 129M
+    "mamba_2_8b": 2_768_345_600,  # HF Hub safetensors: 2.77B
 }
 
 
@@ -145,6 +147,16 @@ def test_multi_query_kv() -> None:
     """Falcon-7B and StarCoderBase: multi-query, one K and one V head."""
     assert kv_cache_per_token(model("falcon_7b"), "bf16") == 32 * 2 * 64 * 2
     assert kv_cache_per_token(model("starcoderbase_1b"), "bf16") == 24 * 2 * 128 * 2
+
+
+def test_mamba_recurrent_state_in_place_of_kv() -> None:
+    """Mamba-130M: 24 layers, d_inner = 2 x 768 = 1536, conv_kernel 4,
+    state_size 16: conv + SSM state 24 x 1536 x (4 + 16) x 2 B (bf16) per
+    sequence, whatever its length (Gu & Dao 2023 s3.4); no attention FLOPs."""
+    a = model("mamba_130m")
+    state = 24 * 1536 * (4 + 16) * 2
+    assert kv_cache_bytes(a, 10, "bf16") == kv_cache_bytes(a, 100_000, "bf16") == state
+    assert attention_flops_per_token(a, 4096) == 0
 
 
 # --- attention FLOPs --------------------------------------------------------

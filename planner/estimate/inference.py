@@ -66,9 +66,11 @@ def weight_bytes(counts: ParameterCounts, precision: str, group_size: int) -> in
 
 
 def kv_cache_per_token(a: Architecture, kv_precision: str) -> int:
-    """KV-cache bytes per token of one sequence while no sliding window is
-    full: every attention layer's K and V (MLA: its latent), from the family."""
-    return int(a.family_impl.kv_cache_bytes(a, 1, DTYPE_BYTES[kv_precision]))
+    """KV-cache bytes one more token adds to one sequence while no sliding
+    window is full: every attention layer's K and V (MLA: its latent), from
+    the family; 0 for a recurrent state (Mamba), which does not grow."""
+    fam, e = a.family_impl, DTYPE_BYTES[kv_precision]
+    return int(fam.kv_cache_bytes(a, 2, e) - fam.kv_cache_bytes(a, 1, e))
 
 
 def kv_cache_bytes(a: Architecture, tokens: int, kv_precision: str) -> int:

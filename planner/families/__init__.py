@@ -20,6 +20,7 @@ from planner.families.gemma import GemmaFamily
 from planner.families.gpt import GptFamily
 from planner.families.gpt_oss import GptOssFamily
 from planner.families.llama import LlamaFamily
+from planner.families.mamba import MambaFamily
 from planner.families.moe import MoeFamily
 from planner.families.moe_variants import PhimoeFamily, Qwen2MoeFamily
 from planner.families.olmo import Olmo2Family, OlmoeFamily
@@ -48,6 +49,7 @@ FAMILIES: dict[str, ModelFamily] = {
         BloomFamily(),
         OptFamily(),
         GptBigCodeFamily(),
+        MambaFamily(),
         HfCountedFamily(),
     )
 }
