@@ -39,6 +39,7 @@ Family = Literal[
     "opt",
     "gpt_bigcode",
     "mamba",
+    "jamba",
     "hf_counted",
 ]
 # "encoder": a tower the text tokens do not pass through (a vision encoder):

@@ -50,7 +50,7 @@ def test_registry_matches_the_spec_literal() -> None:
 
 def test_unknown_family_names_the_known_ones() -> None:
     with pytest.raises(KeyError, match="known: llama, gpt, moe"):
-        get_family("jamba")
+        get_family("rwkv")
 
 
 def _family_name_checks(path: Path) -> list[str]:

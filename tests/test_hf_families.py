@@ -71,6 +71,7 @@ TRANSFORMERS_COUNTS = {
     "phi4": 14_659_507_200,  # HF Hub safetensors: 14,659,507,200
     "mamba_130m": 129_135_360,  # HF Hub safetensors: 129M
     "mamba_2_8b": 2_768_345_600,  # HF Hub safetensors: 2.77B
+    "jamba_v0_1": 51_570_323_328,  # Lieber et al. 2024 s3.1: 52B total, 12B active
 }
 
 
@@ -157,6 +158,17 @@ def test_mamba_recurrent_state_in_place_of_kv() -> None:
     state = 24 * 1536 * (4 + 16) * 2
     assert kv_cache_bytes(a, 10, "bf16") == kv_cache_bytes(a, 100_000, "bf16") == state
     assert attention_flops_per_token(a, 4096) == 0
+
+
+def test_jamba_cache_is_kv_of_attention_layers_plus_mamba_state() -> None:
+    """Jamba-v0.1: 32 layers, 1 in 8 attention (4 layers; 8 KV heads x 128,
+    bf16: 4096 B per layer per token), 28 Mamba layers with d_inner 8192,
+    conv 4, state 16 (Lieber et al. 2024 s2)."""
+    a = model("jamba_v0_1")
+    state = 28 * 8192 * (4 + 16) * 2
+    assert kv_cache_per_token(a, "bf16") == 4 * 4096
+    assert kv_cache_bytes(a, 256_000, "bf16") == 4 * 4096 * 256_000 + state
+    assert attention_flops_per_token(a, 1000) == 4.0 * 4 * 1000 * 32 * 128
 
 
 # --- attention FLOPs --------------------------------------------------------

@@ -19,6 +19,7 @@ from planner.families.fused import BloomFamily, FalconFamily, GptNeoxFamily
 from planner.families.gemma import GemmaFamily
 from planner.families.gpt import GptFamily
 from planner.families.gpt_oss import GptOssFamily
+from planner.families.jamba import JambaFamily
 from planner.families.llama import LlamaFamily
 from planner.families.mamba import MambaFamily
 from planner.families.moe import MoeFamily
@@ -50,6 +51,7 @@ FAMILIES: dict[str, ModelFamily] = {
         OptFamily(),
         GptBigCodeFamily(),
         MambaFamily(),
+        JambaFamily(),
         HfCountedFamily(),
     )
 }

@@ -73,26 +73,7 @@ class MambaFamily(ModelFamily):
 
     def attention_tensors(self, a: Architecture) -> list[ParamTensor]:
         """The mixer (in place of attention; there is no separate MLP)."""
-        h, L, d = a.hidden_size, a.num_layers, a.intermediate_size
-        n, k, r = a.detail("d_state"), a.detail("d_conv"), a.detail("dt_rank")
-        t = [
-            ParamTensor("mixer.in_proj", (2 * d, h), "linear", L),
-            ParamTensor("mixer.conv1d", (d, k), "linear", L),  # depthwise: (d, 1, k)
-            ParamTensor("mixer.x_proj", (r + 2 * n, d), "linear", L),
-            ParamTensor("mixer.dt_proj", (d, r), "linear", L),
-            ParamTensor("mixer.dt_proj_bias", (d,), "bias", L),
-            ParamTensor("mixer.A_log", (d, n), "bias", L),
-            ParamTensor("mixer.D", (d,), "bias", L),
-            ParamTensor("mixer.out_proj", (h, d), "linear", L),
-        ]
-        if a.detail("use_conv_bias"):
-            t.append(ParamTensor("mixer.conv1d_bias", (d,), "bias", L))
-        if a.detail("use_bias"):
-            t += [
-                ParamTensor("mixer.in_proj_bias", (2 * d,), "bias", L),
-                ParamTensor("mixer.out_proj_bias", (h,), "bias", L),
-            ]
-        return t
+        return mixer_tensors(a, a.num_layers)
 
     def mlp_tensors(self, a: Architecture) -> list[ParamTensor]:
         return []
@@ -102,8 +83,7 @@ class MambaFamily(ModelFamily):
         "per token" reads as the whole state)."""
         if not tokens:
             return 0
-        d = a.intermediate_size
-        return a.num_layers * d * (a.detail("d_conv") + a.detail("d_state")) * elem_bytes
+        return state_bytes(a, a.num_layers, elem_bytes)
 
     def approximations(self, a: Architecture) -> tuple[str, ...]:
         return (
@@ -114,3 +94,39 @@ class MambaFamily(ModelFamily):
 
     def hf_classes(self, a: Architecture) -> tuple[str, str]:
         return "MambaConfig", "MambaForCausalLM"
+
+
+def mixer_tensors(a: Architecture, L: int) -> list[ParamTensor]:
+    """``L`` MambaMixers (modeling_mamba.py; Jamba's adds RMSNorms over
+    dt, B and C: ``dt_layernorm``, ``b_layernorm``, ``c_layernorm``)."""
+    h, d = a.hidden_size, a.detail("d_inner", a.intermediate_size)
+    n, k, r = a.detail("d_state"), a.detail("d_conv"), a.detail("dt_rank")
+    t = [
+        ParamTensor("mixer.in_proj", (2 * d, h), "linear", L),
+        ParamTensor("mixer.conv1d", (d, k), "linear", L),  # depthwise: (d, 1, k)
+        ParamTensor("mixer.x_proj", (r + 2 * n, d), "linear", L),
+        ParamTensor("mixer.dt_proj", (d, r), "linear", L),
+        ParamTensor("mixer.dt_proj_bias", (d,), "bias", L),
+        ParamTensor("mixer.A_log", (d, n), "bias", L),
+        ParamTensor("mixer.D", (d,), "bias", L),
+        ParamTensor("mixer.out_proj", (h, d), "linear", L),
+    ]
+    if a.detail("use_conv_bias"):
+        t.append(ParamTensor("mixer.conv1d_bias", (d,), "bias", L))
+    if a.detail("use_bias"):
+        t += [
+            ParamTensor("mixer.in_proj_bias", (2 * d,), "bias", L),
+            ParamTensor("mixer.out_proj_bias", (h,), "bias", L),
+        ]
+    if a.detail("bcdt_norms"):
+        t += [
+            ParamTensor("mixer.dt_layernorm", (r,), "norm", L),
+            ParamTensor("mixer.b_c_layernorms", (n,), "norm", 2 * L),
+        ]
+    return t
+
+
+def state_bytes(a: Architecture, layers: int, elem_bytes: int) -> int:
+    """Conv and SSM states of ``layers`` mixers for one sequence."""
+    d = a.detail("d_inner", a.intermediate_size)
+    return layers * d * (a.detail("d_conv") + a.detail("d_state")) * elem_bytes
