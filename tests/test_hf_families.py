@@ -319,3 +319,27 @@ def test_other_type_counted_on_the_meta_device() -> None:
     assert count_parameters(a).total == hand == 2_617_088
     assert a.name == "test/tiny-mpt" and a.family == "hf_counted"
     assert any("meta device" in n for n in a.family_impl.approximations(a))
+
+
+def test_layer_pattern_follows_a_num_layers_override() -> None:
+    """Gemma-2-9B cut to 4 layers (a spec's num_layers next to hf_config):
+    the alternating pattern repeats, 2 sliding + 2 global layers."""
+    text = (
+        "name: t\nmodel: {hf_config: gemma2_9b.json, num_layers: 4}\n"
+        "training: {sequence_length: 512, tokens: 1e9}\ncluster: {gpu: h100}\n"
+    )
+    a = load_spec_text(text, "t.yaml", HF_DIR).model
+    per = 2 * 8 * 256 * 2
+    assert kv_cache_bytes(a, 8192, "bf16") == 2 * per * 8192 + 2 * per * 4096
+
+
+def test_measure_refuses_a_family_whose_profile_is_not_derived() -> None:
+    """`planner measure` traces only families whose saved tensors are
+    derived; for the others it says so (exit 2) instead of failing."""
+    from click.testing import CliRunner
+
+    from planner.cli import main
+
+    res = CliRunner().invoke(main, ["measure", str(HF_DIR / "measure_gemma2.yaml")])
+    assert res.exit_code == 2
+    assert "not derived yet" in res.output

@@ -59,13 +59,20 @@ def attention_layers(a: Architecture) -> tuple[LayerAttention, ...]:
         kind: AttentionKind = "sliding" if a.sliding_window else "global"
         return (LayerAttention(kind, a.sliding_window, a.num_layers),)
     counts: dict[AttentionKind, int] = {}
-    for t in a.layer_types:
+    for t in layer_types(a):
         k = HF_LAYER_KINDS[t]
         counts[k] = counts.get(k, 0) + 1
     return tuple(
         LayerAttention(k, a.sliding_window if k == "sliding" else None, n)
         for k, n in counts.items()
     )
+
+
+def layer_types(a: Architecture) -> tuple[str, ...]:
+    """One HF layer type per layer; when a spec overrides ``num_layers``,
+    the config's pattern repeats (or is cut) to that many layers."""
+    t = a.layer_types
+    return tuple(t[i % len(t)] for i in range(a.num_layers)) if t else ()
 
 
 def hf_layer_types(types: object, layers: int) -> tuple[str, ...]:

@@ -21,6 +21,7 @@ import math
 from typing import Any, ClassVar
 
 from planner.architecture import Architecture, ParamTensor
+from planner.families.attention import layer_types
 from planner.families.base import dense_mlp_tensors, need
 from planner.families.llama import LlamaFamily
 from planner.families.mamba import mixer_tensors, state_bytes
@@ -45,7 +46,6 @@ class JambaFamily(LlamaFamily):
         E = cfg.get("num_experts", 16)
         # JambaConfig.layers_block_type / layers_num_experts
         types = tuple("full_attention" if i % ap == ao else "mamba" for i in range(L))
-        sparse = sum(1 for i in range(L) if E > 1 and i % ep == eo)
         rank = cfg.get("mamba_dt_rank", "auto")
         out.update(
             architecture=self.name,
@@ -54,7 +54,8 @@ class JambaFamily(LlamaFamily):
             num_experts_per_tok=need(cfg, "num_experts_per_tok") if E > 1 else 1,
             sliding_window=None,
             _details={
-                "sparse_layers": sparse,
+                "expert_layer_period": ep,
+                "expert_layer_offset": eo,
                 "d_inner": int(cfg.get("mamba_expand", 2) * h),
                 "d_state": cfg.get("mamba_d_state", 16),
                 "d_conv": cfg.get("mamba_d_conv", 4),
@@ -67,7 +68,7 @@ class JambaFamily(LlamaFamily):
         return out
 
     def _counts(self, a: Architecture) -> tuple[int, int]:
-        attn = sum(1 for t in a.layer_types if t == "full_attention")
+        attn = sum(1 for t in layer_types(a) if t == "full_attention")
         return attn, a.num_layers - attn
 
     def experts(self, a: Architecture) -> int:
@@ -89,7 +90,9 @@ class JambaFamily(LlamaFamily):
 
     def mlp_tensors(self, a: Architecture) -> list[ParamTensor]:
         E, h = self.experts(a), a.hidden_size
-        sparse = a.detail("sparse_layers", 0)
+        # JambaConfig.layers_num_experts
+        ep, eo = a.detail("expert_layer_period", 2), a.detail("expert_layer_offset", 1)
+        sparse = sum(1 for i in range(a.num_layers) if E > 1 and i % ep == eo)
         t = dense_mlp_tensors(a, True, a.num_layers - sparse, expert=False)
         if sparse:
             t += dense_mlp_tensors(a, True, sparse * E, expert=True)

@@ -37,11 +37,7 @@ class Qwen2MoeFamily(MoeFamily):
         self, cfg: dict[str, Any], defaults: dict[str, Any], strict: bool
     ) -> dict[str, Any]:
         out = LlamaFamily.from_hf_config(self, cfg, {}, strict=False)  # the common names
-        E, L = need(cfg, "num_experts"), out["num_layers"]
-        only = set(cfg.get("mlp_only_layers") or ())
-        step = cfg.get("decoder_sparse_step", 1)
-        # Qwen2MoeDecoderLayer: sparse unless in mlp_only_layers or off the step
-        sparse = sum(1 for i in range(L) if i not in only and E > 0 and (i + 1) % step == 0)
+        E = need(cfg, "num_experts")  # the sparse layers: sparse_layers(a), below
         bias = cfg.get("qkv_bias", True)
         out.update(
             architecture=self.name,
@@ -51,7 +47,8 @@ class Qwen2MoeFamily(MoeFamily):
             attention_bias=bias,
             attention_out_bias=False,
             _details={
-                "sparse_layers": sparse,
+                "mlp_only_layers": tuple(cfg.get("mlp_only_layers") or ()),
+                "decoder_sparse_step": cfg.get("decoder_sparse_step", 1),
                 "dense_intermediate_size": need(cfg, "intermediate_size"),
                 "shared_expert_intermediate_size": cfg.get("shared_expert_intermediate_size", 0),
             },
@@ -62,7 +59,7 @@ class Qwen2MoeFamily(MoeFamily):
         """Per sparse layer: E routed experts (``expert=True``), the router,
         the shared expert and its gate; per dense layer: one SwiGLU MLP."""
         h, E = a.hidden_size, self.experts(a)
-        sparse = a.detail("sparse_layers", a.num_layers)
+        sparse = sparse_layers(a)
         dense = a.num_layers - sparse
         shared_i = a.detail("shared_expert_intermediate_size", 0)
         t = dense_mlp_tensors(a, True, sparse * E, expert=True)
@@ -115,3 +112,10 @@ class PhimoeFamily(MoeFamily):
 
     def hf_classes(self, a: Architecture) -> tuple[str, str]:
         return "PhimoeConfig", "PhimoeForCausalLM"
+
+
+def sparse_layers(a: Architecture) -> int:
+    """Qwen2MoeDecoderLayer: a layer is sparse unless it is in
+    ``mlp_only_layers`` or off ``decoder_sparse_step``."""
+    only, step = set(a.detail("mlp_only_layers", ())), a.detail("decoder_sparse_step", 1)
+    return sum(1 for i in range(a.num_layers) if i not in only and (i + 1) % step == 0)
