@@ -22,6 +22,13 @@ def _load(name: str) -> dict[str, Any]:
 
 
 @cache
+def calibration() -> dict[str, Any]:
+    """The time model's constants fitted on published runs, and how many of
+    those runs fell inside the predicted range (planner/data/calibration.yaml,
+    written by benchmarks/calibrate.py)."""
+    return dict(_load("calibration.yaml"))
+
+
 def model_presets() -> dict[str, dict[str, Any]]:
     """Preset name -> the `model:` mapping it stands for."""
     return dict(_load("models.yaml")["models"])

@@ -110,6 +110,8 @@ def plan(spec: str, fmt: str, unit: str) -> None:
 
         assert result.plan is not None
         click.echo(render_plan(result.plan, unit))
+    if result.serving is not None and not result.serving.feasible:
+        sys.exit(1)  # no configuration fits, meets the traffic and SLOs, or the budget
 
 
 @main.command(context_settings=CONTEXT)

@@ -173,6 +173,7 @@ def to_dict(
             "hidden_size": a.hidden_size,
             "published_parameters": a.published_parameters,
             "given_by_count": a.by_count_only,
+            "assumed": list(a.notes),
             "approximate": list(a.family_impl.approximations(a)),
         },
     }

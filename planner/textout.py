@@ -47,6 +47,7 @@ def render_estimate(r: Result, unit: str = "GiB") -> str:
     )
     if a.by_count_only:
         out.append("  (given by parameter count; the split assumes the stated shape)")
+    out += [f"  assumed: {n}" for n in a.notes]
     out.append("")
     if e.training is not None:
         t, p = e.training, e.training.precise

@@ -17,8 +17,10 @@ name: t
 model: {model}
 training: {{sequence_length: {seq}, global_batch_size: {batch}, tokens: {tokens} {extra}}}
 cluster: {{gpu: {gpu}, max_gpus: {gpus}}}
+objective: cheapest
 """
-    )
+    )  # the time model's calibration is checked on the cheapest plan, which the
+    # default `balanced` objective may trade for a faster one costing <= 10% more
 
 
 @pytest.mark.parametrize(("v", "want"), [(1, 3 / 8), (2, 3 / 16)])
@@ -103,7 +105,7 @@ def test_megatron_throughput(row: tuple[int, ...]) -> None:
     plan = make_plan(_spec(model, 2048, batch, "1e10", "a100-80gb", gpus, ", recompute: full"))
     lay = Layout(t, p, gpus // (t * p), recompute="full", global_batch_size=batch)
     fl = plan.flops["full"]
-    rt = run_time(plan.model, plan.cluster, lay, fl, plan.cluster.mfu.expected)
+    rt = run_time(plan.model, plan.cluster, lay, fl, plan.cluster.mfu.expected, 0.85)
     achieved = fl.hardware_per_token * rt.tokens_per_second / gpus / 1e12
     assert 0.8 <= achieved / tflops <= 1.1, achieved
 
@@ -127,7 +129,7 @@ _GPT3 = (
 def _gpt3_tflops(gpus: int, lay: Layout) -> float:
     plan = make_plan(_spec(_GPT3, 2048, 1536, "1e10", "a100-80gb", gpus, ", recompute: full"))
     fl = plan.flops["full"]
-    rt = run_time(plan.model, plan.cluster, lay, fl, plan.cluster.mfu.expected)
+    rt = run_time(plan.model, plan.cluster, lay, fl, plan.cluster.mfu.expected, 0.85)
     return fl.hardware_per_token * rt.tokens_per_second / gpus / 1e12
 
 
@@ -233,6 +235,8 @@ def test_megatron_h100_throughput(row: tuple[int, ...]) -> None:
                          zero_stage=1, recompute=rc, global_batch_size=batch)  # fmt: skip
             if not gpu_memory(plan.model, lay, plan.memory.usable).fits:
                 continue
-            rt = run_time(plan.model, plan.cluster, lay, plan.flops[rc], plan.cluster.mfu.expected)
+            rt = run_time(
+                plan.model, plan.cluster, lay, plan.flops[rc], plan.cluster.mfu.expected, 0.85
+            )
             best = max(best, plan.flops[rc].model_per_token * rt.tokens_per_second / gpus / 1e12)
     assert 0.65 <= best / tflops <= 1.05, best / tflops

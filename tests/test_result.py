@@ -129,12 +129,14 @@ cluster: {{gpu: a100-80gb, max_gpus: 64, price_per_gpu_hour: 2}}
 
 
 def test_cheapest_is_the_cheapest_plan_found_unless_a_band_is_asked() -> None:
-    plain = evaluate(load_spec_text(_spec("")))
+    plain = evaluate(load_spec_text(_spec("objective: cheapest")))
     assert plain.plan is not None
     costs = [c.time.usd for c in plain.plan.search.ranked if c.time and c.time.usd]
     assert plain.plan.expected.usd == min(costs)
     assert plain.plan_json["objective_text"] == "cheapest"
-    banded = evaluate(load_spec_text(_spec("", "assumptions: {cost_tie_band: 0.05}")))
+    banded = evaluate(
+        load_spec_text(_spec("objective: cheapest", "assumptions: {cost_tie_band: 0.05}"))
+    )
     assert banded.plan is not None and banded.plan.expected.usd is not None
     assert banded.plan.expected.usd <= 1.05 * min(costs)
     assert banded.plan.expected.days <= plain.plan.expected.days

@@ -90,11 +90,11 @@ def cached_tokens(a: Architecture, tokens: int) -> int:
 def inference_memory(
     a: Architecture, counts: ParameterCounts, w: InferenceSection
 ) -> InferenceMemory:
-    tokens = w.prompt_tokens + w.generated_tokens
+    tokens = w.prompt_mean + w.generated_tokens
     per_token = kv_cache_per_token(a, w.kv_cache_precision)
     kv = kv_cache_bytes(a, tokens, w.kv_cache_precision) * w.batch_size
     tokens = cached_tokens(a, tokens)
-    sb = w.batch_size * w.prompt_tokens
+    sb = w.batch_size * w.prompt_mean
     h, q, kvd, i = a.hidden_size, a.q_dim, a.kv_dim, a.intermediate_size
     k = a.active_experts
     layer_peak = max(q + 2 * kvd + q, 3 * i * k)

@@ -56,6 +56,11 @@ FAMILIES: dict[str, ModelFamily] = {
     )
 }
 
+# The family assumed when a model is given only by ``parameters`` and its
+# shape, with no ``architecture`` (the seed document's "7B": hidden 4096,
+# 32 layers, 32 heads, i.e. Llama-2-7B's shape). Documented in docs/spec.md.
+COUNT_ONLY_FAMILY = "llama"
+
 
 def get_family(name: str) -> ModelFamily:
     """The family registered under ``name``; KeyError names the known ones."""
@@ -69,4 +74,4 @@ def family_of(a: Architecture) -> ModelFamily:
     return get_family(a.family)
 
 
-__all__ = ["FAMILIES", "ModelFamily", "family_of", "get_family"]
+__all__ = ["COUNT_ONLY_FAMILY", "FAMILIES", "ModelFamily", "family_of", "get_family"]

@@ -84,6 +84,15 @@ class ModelFamily:
     def __repr__(self) -> str:
         return f"<model family {self.name}>"
 
+    # --- a model given by its parameter count (the seed's way) -----------
+    def count_only_defaults(self, f: dict[str, Any]) -> dict[str, int]:
+        """Shape fields assumed when a model is given by ``parameters`` and
+        leaves them out (the seed gives only the count, hidden size, layers
+        and heads). Only the activation and FLOP formulas read them; the
+        total stays the given count. None by default: the family's
+        required fields must then be given."""
+        return {}
+
     # --- experts -------------------------------------------------------
     def experts(self, a: Architecture) -> int:
         """Routed experts per MoE layer (1: a dense MLP)."""

@@ -38,6 +38,20 @@ class LlamaFamily(ModelFamily):
     reads_unlisted_hf_types = True
     hf_types_overridable = True  # a spec may read them as MoE (architecture: moe)
 
+    def count_only_defaults(self, f: dict[str, Any]) -> dict[str, int]:
+        """The seed's "7B" gives only the count and hidden / layers / heads.
+        Assumed (and printed as assumed): Llama-2's 32,000-token vocabulary
+        (HF ``LlamaConfig`` default ``vocab_size=32000``) and Llama's MLP
+        width rule, 2/3 x 4h rounded up to a multiple of 256 (Meta's
+        llama/model.py ``FeedForward``, ``multiple_of=256``; 4096 -> 11008,
+        Llama-2-7B's width)."""
+        out: dict[str, int] = {}
+        if f.get("vocab_size") is None:
+            out["vocab_size"] = 32000
+        if f.get("intermediate_size") is None and isinstance(f.get("hidden_size"), int):
+            out["intermediate_size"] = llama_mlp_width(f["hidden_size"])
+        return out
+
     def from_hf_config(
         self, cfg: dict[str, Any], defaults: dict[str, Any], strict: bool
     ) -> dict[str, Any]:
@@ -105,3 +119,10 @@ def llama_config_kwargs(
         "hidden_act": a.hidden_act,
         "attention_dropout": dropout,
     }
+
+
+def llama_mlp_width(hidden: int, multiple_of: int = 256) -> int:
+    """Llama's SwiGLU width for a hidden size: int(2 x 4h / 3) rounded up to
+    ``multiple_of`` (Meta's llama/model.py ``FeedForward.__init__``)."""
+    width = int(2 * 4 * hidden / 3)
+    return multiple_of * -(-width // multiple_of)

@@ -16,7 +16,7 @@ from planner.plan.deepspeed import deepspeed_estimate
 from planner.plan.memory import GpuMemory
 from planner.plan.result import Plan
 from planner.plan.search import Candidate, objective_text
-from planner.plan.timing import RunTime
+from planner.plan.timing import RunTime, range_meaning
 
 BYTES_PER_PARAM_NOTE = (
     "ZeRO (Rajbhandari et al. 2020 s3.1): 16 bytes/param for mixed-precision Adam with"
@@ -120,6 +120,7 @@ def _time(plan: Plan) -> dict[str, Any]:
         "tokens_per_second": e.tokens_per_second,
         "tokens_per_second_low": hi.tokens_per_second,
         "tokens_per_second_high": lo.tokens_per_second,
+        "range_meaning": range_meaning(plan.spec),
     }
 
 

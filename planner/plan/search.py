@@ -156,7 +156,14 @@ class _Search:
                 self.evaluated += 1
                 mem = gpu_memory(self.pm, lay, usable)
                 if mem.fits:
-                    rt = run_time(self.pm, cl, lay, self.flops[r], cl.mfu.expected)
+                    rt = run_time(
+                        self.pm,
+                        cl,
+                        lay,
+                        self.flops[r],
+                        cl.mfu.expected,
+                        self.pm.spec.assumptions.goodput,
+                    )
                     self.fits.append(Candidate(cl, lay, mem, bound, rt, usable))
                     break
                 over = mem.total - usable
@@ -215,9 +222,19 @@ def _fastest_within_band(ranked: list[Candidate], c: Any, band: float) -> list[C
     return tied + [x for x in ranked if id(x) not in chosen]
 
 
+def cost_band(spec: Any) -> float:
+    """The share above the cheapest cost within which the fastest plan wins:
+    the default objective ``balanced`` (assumptions.balanced_cost_band), or
+    ``cheapest`` with the opt-in tie band (assumptions.cost_tie_band)."""
+    a = spec.assumptions
+    return {"balanced": a.balanced_cost_band, "cheapest": a.cost_tie_band}.get(spec.objective, 0.0)
+
+
 def objective_text(spec: Any) -> str:
-    """The objective as the plan line names it, with the tie band when on."""
-    band = spec.assumptions.cost_tie_band
+    """The objective as the plan line names it, with its cost band."""
+    band = cost_band(spec)
+    if spec.objective == "balanced":
+        return f"balanced: the fastest plan costing at most {100 * band:g}% more than the cheapest"
     if spec.objective == "cheapest" and band > 0:
         return f"cheapest; costs within {100 * band:g}% count as equal, the fastest of them wins"
     return str(spec.objective)
@@ -253,8 +270,8 @@ def search(pm: PlanModel, flops: dict[str, Flops], usable: dict[str, int]) -> Se
             s.run(cl, ["optimizer", "optimizer+params"])
     c = pm.spec.constraints
     ranked = sorted(s.fits, key=_rank_key(pm.spec.objective, c.max_days, c.max_budget_usd))
-    band = pm.spec.assumptions.cost_tie_band
-    if pm.spec.objective == "cheapest" and band > 0:
+    band = cost_band(pm.spec)
+    if band > 0:
         ranked = _fastest_within_band(ranked, c, band)
     late = [x for x in ranked if constraint_failure(x, c.max_days, c.max_budget_usd)]
     late = [replace(x, reason=constraint_failure(x, c.max_days, c.max_budget_usd)) for x in late]

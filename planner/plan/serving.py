@@ -28,7 +28,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from planner.catalog import gib_to_bytes
 from planner.estimate.compute import attention_flops_per_token
@@ -37,7 +37,11 @@ from planner.estimate.params import ParameterCounts, count_parameters
 from planner.estimate.states import DTYPE_BYTES
 from planner.findings import Finding
 from planner.plan.memory import usable_memory_per_gpu
+from planner.plan.roofline import expert_read_share, expert_weights
 from planner.spec.model import ClusterChoice, Spec
+
+if TYPE_CHECKING:
+    from planner.plan.capacity import CapacityPlan
 
 HOURS_PER_MONTH = 30 * 24  # a 30-day month of continuous serving
 
@@ -90,6 +94,17 @@ class ServingPlan:
     memory: InferenceMemory  # one replica, all GPUs together
     options: tuple[ServingOption, ...]  # one per candidate GPU type
     findings: tuple[Finding, ...] = ()  # SRV-xxx (planner.plan.rules.serving)
+    capacity: CapacityPlan | None = None  # with inference.traffic (planner.plan.capacity)
+    one_replica: dict[str, int] | None = None  # the inverse question (_one_replica)
+
+    @property
+    def feasible(self) -> bool:
+        """False when no configuration meets the traffic, SLOs and budget
+        (``planner plan`` exits 1), or when no replica fits."""
+        errors = any(f.severity == "error" for f in self.findings)
+        if self.capacity is not None:
+            return self.capacity.feasible and not errors
+        return self.best.fits and not errors
 
     @property
     def best(self) -> ServingOption:
@@ -125,14 +140,17 @@ def _timing(spec: Spec, counts: ParameterCounts, m: InferenceMemory, c: ClusterC
     dtype = "bf16" if w.weight_precision in ("int4", "int8", "fp8", "bf16") else w.weight_precision
     peak = gpu.compute_peak(dtype)
     mfu = c.mfu.expected
-    prompt_attn = attention_flops_per_token(arch, w.prompt_tokens) / 2
-    prefill_flops = w.batch_size * w.prompt_tokens * (2.0 * counts.matmul_per_token + prompt_attn)
+    prompt_attn = attention_flops_per_token(arch, w.prompt_mean) / 2
+    prefill_flops = w.batch_size * w.prompt_mean * (2.0 * counts.matmul_per_token + prompt_attn)
     prefill = prefill_flops / (t * peak * mfu)
-    mean_ctx = w.prompt_tokens + w.generated_tokens / 2  # each layer caps it at its window
+    mean_ctx = w.prompt_mean + w.generated_tokens / 2  # each layer caps it at its window
     kv_read = arch.family_impl.kv_cache_bytes(arch, mean_ctx, DTYPE_BYTES[w.kv_cache_precision])
     kv_read *= w.batch_size
     bw = gpu.memory_bandwidth_gb_s * 1e9 * a.decode_bandwidth_efficiency
-    memory_time = (m.weights + kv_read) / t / bw
+    # an MoE step reads only the experts its batch routes to (planner.plan.roofline)
+    experts = expert_weights(counts, m.weights)
+    read = m.weights - experts + experts * expert_read_share(arch, w.batch_size)
+    memory_time = (read + kv_read) / t / bw
     compute_time = 2.0 * counts.matmul_per_token * w.batch_size / (t * peak * mfu)
     allreduce = 0.0
     if t > 1:
@@ -175,7 +193,13 @@ def make_serving_plan(spec: Spec) -> ServingPlan:
     from planner.plan.rules.serving import run_serving_rules
 
     options = tuple(_option(spec, counts, m, c) for c in spec.clusters)
-    plan = ServingPlan(spec, counts, m, options)
+    capacity = None
+    if spec.inference.traffic is not None:
+        from planner.plan.capacity import make_capacity_plan
+
+        capacity = make_capacity_plan(spec, counts)
+    plan = ServingPlan(spec, counts, m, options, capacity=capacity)
+    plan = replace(plan, one_replica=_one_replica(plan))
     return replace(plan, findings=run_serving_rules(plan))
 
 
@@ -212,7 +236,7 @@ def serving_to_dict(p: ServingPlan) -> dict[str, Any]:
     d = _option_dict(best)
     gpus = d["gpus"]
     per_node = best.cluster.gpus_per_node
-    return {
+    out: dict[str, Any] = {
         "spec": {"name": p.spec.name, "title": p.spec.title, "source": p.spec.source},
         "kind": "inference",
         "units": {"memory": "bytes", "time": "seconds", "cost": "USD"},
@@ -257,52 +281,38 @@ def serving_to_dict(p: ServingPlan) -> dict[str, Any]:
         "alternatives": [_option_dict(o) for o in p.options if o is not best],
         "findings": [f.to_dict() for f in p.findings],
     }
+    out["plan"].update(p.one_replica or {})
+    if p.capacity is not None:  # the capacity plan replaces the one-replica view
+        from planner.plan.capacity_out import capacity_to_dict
+
+        cap = capacity_to_dict(p.capacity)
+        for key in ("plan", "throughput", "cost", "latency"):
+            out[key] = cap.pop(key, None)
+        out["capacity"] = cap
+        del out["alternatives"]  # capacity.candidates holds every GPU type and shape
+    out["feasible"] = p.feasible
+    return out
 
 
-def render_serving(p: ServingPlan, unit: str = "GiB") -> str:
-    """Plain-text summary of a serving plan (``planner plan`` on an inference spec)."""
-    from planner.units import fmt_bytes, fmt_duration, fmt_usd
+def _one_replica(p: ServingPlan) -> dict[str, int]:
+    """The inverse question for one replica of the best option: the KV cache
+    as vLLM profiles it (planner.plan.roofline), the most sequences of the
+    spec's length and the longest single context it holds."""
+    from planner.plan.roofline import make_replica
 
-    w = p.spec.inference
+    o, w = p.best, p.spec.inference
     assert w is not None
-    out = [
-        f"{p.spec.title}  ({p.spec.source})",
-        "",
-        f"Serving one replica: batch {w.batch_size}, {w.prompt_tokens} prompt +"
-        f" {w.generated_tokens} generated tokens, {w.weight_precision} weights,"
-        f" {w.kv_cache_precision} KV cache; replica memory {fmt_bytes(p.memory.total_before_overhead, unit)}"  # noqa: E501
-        " before per-GPU overheads",
-    ]
-    for o in sorted(p.options, key=lambda o: o is not p.best):
-        mark = "best" if o is p.best else "alternative"
-        if not o.fits:
-            out.append(
-                f"  [{mark}] {o.cluster.gpu.name}: does not fit in one node of"
-                f" {o.cluster.gpus_per_node} GPUs ({fmt_bytes(o.memory.total, unit)} per GPU at"
-                f" t={o.degree_checked} > usable {fmt_bytes(o.usable, unit)})"
-            )
-            continue
-        m = o.memory
-        cost = (
-            "no price" if o.usd_per_hour is None
-            else f"{fmt_usd(o.usd_per_hour)}/h, {fmt_usd(o.usd_per_million_tokens or 0)} per"
-            " million generated tokens"
-        )  # fmt: skip
-        out += [
-            f"  [{mark}] {o.degree_checked} x {o.cluster.gpu.name} (tensor parallel"
-            f" {o.degree_checked}): {fmt_bytes(m.total, unit)} of usable"
-            f" {fmt_bytes(o.usable, unit)} per GPU (weights {fmt_bytes(m.weights, unit)}, KV cache"
-            f" {fmt_bytes(m.kv_cache, unit)}, activations {fmt_bytes(m.activations, unit)},"
-            f" fragmentation {fmt_bytes(m.other, unit)})",
-            f"      prefill {fmt_duration(o.prefill_seconds)}, decode step"
-            f" {o.decode_step_seconds * 1e3:,.1f} ms, {o.tokens_per_second:,.0f} generated"
-            f" tokens/s per replica; {cost}",
-        ]
-    if p.findings:
-        out += ["", "Findings:"] + [f"  {f.id} [{f.severity}] {f.message}" for f in p.findings]
-    out.append("")
-    out.append(
-        "Throughput is a static-batching, bandwidth-bound estimate (docs/plan.md, 'Serving');"
-        " confirm with a load test. Sizes: GiB = 2^30 bytes, GB = 1e9 bytes."
-    )
-    return "\n".join(out)
+    r = make_replica(p.spec, p.counts, o.cluster, o.degree_checked, 1)
+    tokens = max(r.memory.kv_tokens, 0)
+    return {
+        "replicas": 1,
+        "gpus_per_replica": o.degree_checked,
+        "kv_cache_tokens": tokens,
+        "max_concurrency": r.max_sequences(w.prompt_p99 + w.generated_tokens),
+        "max_context_tokens": min(tokens, p.spec.model.max_position_embeddings),
+    }
+
+
+from planner.plan.serving_text import render_serving  # noqa: E402  (re-export)
+
+__all__ = ["ServingPlan", "make_serving_plan", "render_serving", "serving_to_dict"]

@@ -57,7 +57,10 @@ def _memory(plan: Plan, lay: Layout) -> GpuMemory:
 
 def _time(plan: Plan, lay: Layout, mfu: float | None = None) -> RunTime:
     cl = plan.cluster
-    return run_time(plan.model, cl, lay, plan.flops[lay.recompute], mfu or cl.mfu.expected)
+    mfu = mfu or cl.mfu.expected
+    return run_time(
+        plan.model, cl, lay, plan.flops[lay.recompute], mfu, plan.spec.assumptions.goodput
+    )
 
 
 def zero_sweep(plan: Plan) -> dict[str, list[tuple[int, int]]]:

@@ -39,17 +39,19 @@ step = compute + bubble + tensor-parallel + pipeline + exposed data-parallel
 
 Bandwidths are the catalog's per-GPU unidirectional figures x
 ``assumptions.bandwidth_efficiency``. Run time: steady = steps x step;
-budgeted = steady / goodput (restarts, evaluation, stalls).
+budgeted = steady / goodput (restarts, evaluation, stalls); the range
+pairs MFU high with goodput_high and MFU low with goodput_low.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from planner.catalog import calibration
 from planner.estimate.compute import Flops
 from planner.plan.layout import Layout
 from planner.plan.memory import PlanModel, ceil_div
-from planner.spec.model import ClusterChoice
+from planner.spec.model import ClusterChoice, Spec
 from planner.units import SECONDS_PER_DAY, SECONDS_PER_HOUR
 
 
@@ -176,7 +178,9 @@ class RunTime:
         return None if p is None else self.gpu_hours * p
 
 
-def run_time(pm: PlanModel, cl: ClusterChoice, lay: Layout, flops: Flops, mfu: float) -> RunTime:
+def run_time(
+    pm: PlanModel, cl: ClusterChoice, lay: Layout, flops: Flops, mfu: float, goodput: float
+) -> RunTime:
     st = step_time(pm, cl, lay, flops, mfu)
     tokens_per_step = lay.global_batch_size * pm.training.sequence_length
     steps = pm.training.tokens / tokens_per_step
@@ -187,15 +191,38 @@ def run_time(pm: PlanModel, cl: ClusterChoice, lay: Layout, flops: Flops, mfu: f
         gpus=lay.gpus,
         tokens_per_second=tokens_per_step / st.total,
         steady_seconds=steady,
-        budgeted_seconds=steady / pm.spec.assumptions.goodput,
+        budgeted_seconds=steady / goodput,
         price_per_gpu_hour=cl.price_per_gpu_hour,
     )
 
 
 def run_range(pm: PlanModel, cl: ClusterChoice, lay: Layout, flops: Flops) -> dict[str, RunTime]:
-    """low = fastest (high MFU), high = slowest (low MFU)."""
+    """low = fastest (high MFU, high goodput), high = slowest (low MFU, low
+    goodput). The goodput range is fitted on published runs so that about 80%
+    of them fall inside (benchmarks/calibrate.py, docs/accuracy.md)."""
+    a = pm.spec.assumptions
     return {
-        "low": run_time(pm, cl, lay, flops, cl.mfu.high),
-        "expected": run_time(pm, cl, lay, flops, cl.mfu.expected),
-        "high": run_time(pm, cl, lay, flops, cl.mfu.low),
+        "low": run_time(pm, cl, lay, flops, cl.mfu.high, a.goodput_high),
+        "expected": run_time(pm, cl, lay, flops, cl.mfu.expected, a.goodput),
+        "high": run_time(pm, cl, lay, flops, cl.mfu.low, a.goodput_low),
     }
+
+
+def range_meaning(spec: Spec) -> str:
+    """What the low-high range means, in one sentence for the reader: with
+    the calibrated goodput range, how many published runs fell inside such a
+    range (leave-one-out, docs/accuracy.md); otherwise that the spec set it."""
+    a, cal = spec.assumptions, calibration()
+    fitted = (a.goodput, a.goodput_low, a.goodput_high) == (
+        cal["goodput"], cal["goodput_low"], cal["goodput_high"]
+    )  # fmt: skip
+    ends = (
+        f"the range pairs high MFU with goodput {a.goodput_high:.0%} and low MFU"
+        f" with goodput {a.goodput_low:.0%}"
+    )
+    if not fitted:
+        return f"{ends} (set by the spec, not the calibrated defaults)."
+    return (
+        f"{ends}; {cal['inside']} of {cal['runs']} published training runs fell inside"
+        " such a range when each was predicted from the others (docs/accuracy.md)."
+    )

@@ -19,7 +19,7 @@ def _source(spec: Spec, key: str, default: str) -> str:
 
 def assumptions_table(e: dict[str, Any], plan: dict[str, Any] | None, spec: Spec) -> Table:
     a = spec.assumptions
-    c = cluster_for(spec, plan["plan"]["gpu"]) if plan is not None else spec.cluster
+    c = cluster_for(spec, plan["plan"]["gpu"]) if plan and plan.get("plan") else spec.cluster
     g, m = c.gpu, c.mfu
     rows: list[tuple[str, str, str]] = [
         ("GPU memory", f"{g.memory_bytes:,} bytes ({g.name})",
@@ -39,6 +39,8 @@ def assumptions_table(e: dict[str, Any], plan: dict[str, Any] | None, spec: Spec
         rows += _plan_rows(spec)
     if spec.inference is not None:
         rows += _serving_rows(spec, c)
+        if plan is not None and "capacity" in plan:
+            rows += _engine_rows(spec, plan["capacity"].get("engine_profile"))
     rows.append(("Budget contingency", fmt_pct(spec.report.contingency, 0),
                  "spec (report.contingency)" if "contingency" in spec.report.model_fields_set
                  else "default 10% (report.contingency)"))  # fmt: skip
@@ -95,6 +97,27 @@ def _serving_rows(spec: Spec, c: ClusterChoice) -> list[tuple[str, str, str]]:
                      "int4: GPTQ/AWQ packing, fp16 scale + 4-bit zero per group of"
                      f" {w.group_size}; int8: LLM.int8 fp32 row scales"))  # fmt: skip
     return rows
+
+
+def _engine_rows(spec: Spec, e: dict[str, Any] | None) -> list[tuple[str, str, str]]:
+    """The engine profile of a capacity plan (planner/plan/engines.py)."""
+    if e is None:
+        return []
+    src = f"engine profile {e['engine']} (assumption): {e['source']}"
+    w = spec.inference
+    assert w is not None
+    util = "spec" if "gpu_memory_utilization" in w.model_fields_set else "default (vLLM's 0.9)"
+    return [
+        ("Prefill MFU (engine, capped at the GPU's expected MFU)",
+         fmt_pct(e["prefill_mfu"], 0), src),
+        ("Decode bandwidth share (engine)", fmt_pct(e["decode_bandwidth"], 0), src),
+        ("Engine runtime memory per GPU", f"{e['runtime_bytes'] / 2**30:g} GiB", src),
+        ("Step token budget / max sequences / KV block",
+         f"{e['max_num_batched_tokens']:,} / {e['max_num_seqs']} / {e['block_size']} tokens", src),
+        ("GPU memory utilization", f"{w.gpu_memory_utilization:g}", util),
+        ("Queueing", "Poisson arrivals, M/G/inf running sequences, M/D/1 prefill queue",
+         "approximation, docs/plan.md 'Serving capacity'"),
+    ]  # fmt: skip
 
 
 def rules_appendix(plan: dict[str, Any] | None) -> list[Note]:

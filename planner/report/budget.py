@@ -56,7 +56,9 @@ def budget_table(plan: dict[str, Any], spec: Spec) -> tuple[Table, list[str]]:
         ]
         notes.append(
             f"Expected range without contingency: {fmt_usd(cost['usd_low'])} to"
-            f" {fmt_usd(cost['usd_high'])} (MFU {_mfu_range(c)})."
+            f" {fmt_usd(cost['usd_high'])} (MFU {_mfu_range(c)}; goodput"
+            f" {fmt_pct(spec.assumptions.goodput_high, 0)} at the low end,"
+            f" {fmt_pct(spec.assumptions.goodput_low, 0)} at the high end)."
         )
     else:
         notes.append("No price is known for this GPU: give `cluster.price_per_gpu_hour`.")

@@ -215,3 +215,45 @@ def inline(svg: str, prefix: str) -> str:
         body = body.replace(f'id="{old}"', f'id="{new}"')
         body = body.replace(f'"#{old}"', f'"#{new}"').replace(f"(#{old})", f"(#{new})")
     return body
+
+
+def latency_load(points: Sequence[tuple[float, float, float]], ttft_slo: float | None,
+                 tpot_slo: float | None, planned: float | None = None) -> str:  # fmt: skip
+    """p99 TTFT (left axis) and TPOT (right axis), ms, against requests/s;
+    the SLOs as dashed lines."""
+    with _figure() as (fig, ax):
+        x = [p[0] for p in points]
+        ax.plot(x, [p[1] for p in points], marker="o", markersize=3, color=PALETTE[0],
+                label="p99 TTFT (ms)")  # fmt: skip
+        if ttft_slo is not None:
+            ax.axhline(ttft_slo, color=PALETTE[0], linestyle="--", linewidth=1.0)
+        if planned is not None:
+            ax.axvline(planned, color="grey", linestyle=":", linewidth=1.0)
+        ax.set_xlabel("requests per second")
+        ax.set_ylabel("p99 TTFT (ms)")
+        ax.set_ylim(bottom=0)
+        ax2 = ax.twinx()
+        ax2.spines["right"].set_visible(True)
+        ax2.plot(x, [p[2] for p in points], marker="s", markersize=3, color=PALETTE[1],
+                 label="p99 TPOT (ms)")  # fmt: skip
+        if tpot_slo is not None:
+            ax2.axhline(tpot_slo, color=PALETTE[1], linestyle="--", linewidth=1.0)
+        ax2.set_ylabel("p99 TPOT (ms)")
+        ax2.set_ylim(bottom=0)
+        h1, l1 = ax.get_legend_handles_labels()
+        h2, l2 = ax2.get_legend_handles_labels()
+        ax.legend(h1 + h2, l1 + l2, fontsize=8, frameon=False, loc="upper left")
+        ax.set_title("p99 latency vs load")
+        return _svg(fig)
+
+
+def cost_bars(rows: Sequence[tuple[str, float]]) -> str:
+    """USD per million output tokens by GPU type."""
+    with _figure() as (fig, ax):
+        names = [r[0] for r in rows]
+        ax.bar(range(len(rows)), [r[1] for r in rows], color=PALETTE[0])
+        ax.set_xticks(range(len(rows)), names, fontsize=8)
+        ax.set_ylabel("USD per million output tokens")
+        ax.set_ylim(bottom=0)
+        ax.set_title("Cost per million output tokens by GPU type")
+        return _svg(fig)

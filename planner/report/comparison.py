@@ -151,6 +151,9 @@ def _param_note(m: dict[str, Any]) -> Note:
             " the seed does; the count is used as given. Real '7B' models differ"
             " (Llama-2-7B has 6,738,415,616 parameters)."
         )
+        if m.get("assumed"):
+            said = "; ".join(m["assumed"])
+            text += f" Assumed for the activation and FLOP formulas: {said}."
     else:
         text = (
             f"Counted from the architecture: {fmt_int(m['parameters'])} parameters"

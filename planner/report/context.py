@@ -66,8 +66,19 @@ def _workload_line(spec: Spec) -> str:
         )
     w = spec.inference
     assert w is not None
+    if w.traffic is not None:
+        rps = w.traffic.requests_per_second
+        slo = w.slo
+        return (
+            f"Workload: inference at {'the most' if rps == 'max' else f'{rps:g}'} requests/s,"
+            f" {fmt_int(w.prompt_mean)} prompt (p99 {fmt_int(w.prompt_p99)}) +"
+            f" {fmt_int(w.generated_tokens)} generated tokens, SLO p99 TTFT"
+            f" {slo.ttft_ms if slo and slo.ttft_ms else '-'} ms, p99 TPOT"
+            f" {slo.tpot_ms if slo and slo.tpot_ms else '-'} ms, engine {w.engine},"
+            f" {w.weight_precision} weights, {w.kv_cache_precision} KV cache"
+        )
     return (
-        f"Workload: inference, batch {w.batch_size}, {fmt_int(w.prompt_tokens)} prompt +"
+        f"Workload: inference, batch {w.batch_size}, {fmt_int(w.prompt_mean)} prompt +"
         f" {fmt_int(w.generated_tokens)} generated tokens, {w.weight_precision} weights,"
         f" {w.kv_cache_precision} KV cache"
     )

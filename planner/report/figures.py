@@ -146,7 +146,13 @@ def make_charts(
                      ("time_cost", _time_cost(plan, sw))]  # fmt: skip
     else:
         assert plan is not None, "an inference report needs its serving plan (plan_json)"
-        made.append(("serving_memory", _serving(e, plan, spec)))
+        if "capacity" in plan:
+            from planner.report.capacity import cost_chart, latency_chart
+
+            made += [("serving_latency", latency_chart(plan, spec)),
+                     ("serving_cost", cost_chart(plan, spec))]  # fmt: skip
+        else:
+            made.append(("serving_memory", _serving(e, plan, spec)))
     out, n = {}, 0
     for key, got in made:
         if got is not None:

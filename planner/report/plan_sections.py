@@ -207,7 +207,8 @@ def fill_plan_sections(x: Sections, plan: dict[str, Any], spec: Spec, sw: Sweeps
         f"One optimizer step ({fmt_int(spec.global_batch_size)} sequences) takes"
         f" {plan['time']['step_seconds']:,.2f} s at the expected MFU: {parts}.",
         f"Duration = {plan['time']['steps']:,.0f} steps x step time / goodput"
-        f" {fmt_pct(spec.assumptions.goodput, 0)} (restarts, evaluation, stalls).",
+        f" {fmt_pct(spec.assumptions.goodput, 0)} (restarts, evaluation, stalls);"
+        f" {plan['time']['range_meaning']}",
     ]
     x.sensitivity = bud.sensitivity_table(
         sw.mfu_days, c["price_per_gpu_hour"], p["gpus"], spec.report.contingency

@@ -33,6 +33,8 @@ class ServingSummary:
 
 
 def serving_summary(e: dict[str, Any], plan: dict[str, Any], spec: Spec) -> ServingSummary:
+    if "capacity" in plan:
+        return _capacity_summary(e, plan, spec)
     i, best = e["inference"], options(plan)[0]
     c = cluster_for(spec, best["gpu"])
     t = best["gpus"]
@@ -70,8 +72,41 @@ def serving_summary(e: dict[str, Any], plan: dict[str, Any], spec: Spec) -> Serv
     )
 
 
+def _capacity_summary(e: dict[str, Any], plan: dict[str, Any], spec: Spec) -> ServingSummary:
+    from planner.report.capacity import capacity_texts
+
+    i = e["inference"]
+    gpus, cost = capacity_texts(plan, spec)
+    p = plan["plan"]
+    c = cluster_for(spec, p["gpu"] if p else spec.cluster.gpu.key)
+    w = spec.inference
+    assert w is not None
+    budget = int(c.gpu.memory_bytes * w.gpu_memory_utilization)  # what the engine may use
+    return ServingSummary(
+        kind="inference",
+        memory_total=gib(i["total"]),
+        memory_breakdown=f"weights {gib(i['weights'])}, KV cache per token"
+        f" {fmt_int(i['kv_cache_per_token'])} bytes",
+        gpu_name=c.gpu.name,
+        usable=gib(budget),
+        gpus_text=gpus,
+        cost_text=cost,
+        constraints=None,
+        risks=[
+            "Latencies come from a queueing approximation of continuous batching and an"
+            " assumed engine efficiency; confirm the replica count with a load test.",
+            "Traffic is taken as Poisson at the given mean rate: bursts above it raise p99.",
+        ],
+    )
+
+
 def fill_serving_sections(x: Sections, e: dict[str, Any], plan: dict[str, Any], spec: Spec
                           ) -> None:  # fmt: skip
+    if "capacity" in plan:
+        from planner.report.capacity import fill_capacity_sections
+
+        fill_capacity_sections(x, plan, spec)
+        return
     rows = []
     rate = spec.report.contingency
     for o in options(plan):

@@ -14,7 +14,7 @@ from typing import Any
 from planner.architecture import Architecture
 from planner.catalog import Gpu, MfuDefaults, gib_to_bytes, gpu_catalog, model_presets
 from planner.errors import Problem
-from planner.families import FAMILIES, get_family
+from planner.families import COUNT_ONLY_FAMILY, FAMILIES, get_family
 from planner.families.base import COMMON_REQUIRED
 from planner.spec.hf_config import fields_from_hf_config
 from planner.spec.schema import (
@@ -55,6 +55,7 @@ class ClusterChoice:
     mfu_source: str
     host_memory_bytes: int = 1024 * 2**30  # host RAM per node (CPU offload)
     host_memory_source: str = ""
+    max_gpus_given: bool = False  # cluster.max_gpus set in the spec (a serving search's cap)
 
     @property
     def price_is_indicative(self) -> bool:
@@ -171,9 +172,22 @@ def _architecture(m: ModelSection, base_dir: Path, problems: list[Problem]) -> A
             problems.append(Problem("model", "give `preset`, `architecture` or `hf_config`"))
         return None
     family = f.get("architecture")
+    count_only = f.get("parameters") is not None
+    notes: list[str] = []
+    if family is None and count_only:
+        family = COUNT_ONLY_FAMILY
+        notes.append(
+            f"architecture: the {family} block (not given; a model given by its parameter"
+            " count, whose shape serves the activation and FLOP formulas only)"
+        )
     if family is None:
         problems.append(
-            Problem("model.architecture", f"required for a custom model: {', '.join(FAMILIES)}")
+            Problem(
+                "model.architecture",
+                f"required for a custom model: {', '.join(FAMILIES)} (or give `parameters`"
+                " with hidden_size, num_layers and num_attention_heads, the seed's way:"
+                f" the {COUNT_ONLY_FAMILY} block is then assumed)",
+            )
         )
         return None
     fam = get_family(family)
@@ -186,6 +200,10 @@ def _architecture(m: ModelSection, base_dir: Path, problems: list[Problem]) -> A
             )
         )
         return None
+    if count_only:
+        assumed = fam.count_only_defaults(f)
+        f.update(assumed)
+        notes += [f"{k}: {v:,} (not given)" for k, v in assumed.items()]
     required = [*COMMON_REQUIRED, *fam.required]
     missing = [k for k in required if f.get(k) is None]
     for k in missing:
@@ -217,7 +235,7 @@ def _architecture(m: ModelSection, base_dir: Path, problems: list[Problem]) -> A
     if problems:
         return None
     return Architecture(
-        name=f.get("_name") or f.get("title") or family,
+        name=f.get("_name") or f.get("title") or ("custom (by count)" if count_only else family),
         family=family,
         hidden_size=h,
         num_layers=f["num_layers"],
@@ -243,6 +261,7 @@ def _architecture(m: ModelSection, base_dir: Path, problems: list[Problem]) -> A
         parameters=f.get("parameters"),
         published_parameters=f.get("published_parameters"),
         source=f.get("hf_id") or "",
+        notes=tuple(notes),
     )
 
 
@@ -347,7 +366,14 @@ def _cluster(
         host_gib, host_src = _host_memory_gib(c, gpu.key)
         host = gib_to_bytes(host_gib)
         choice = ClusterChoice(gpu, per_node, max_gpus, price, price_src, mfu, mfu_src)
-        out.append(replace(choice, host_memory_bytes=host, host_memory_source=host_src))
+        out.append(
+            replace(
+                choice,
+                host_memory_bytes=host,
+                host_memory_source=host_src,
+                max_gpus_given=c.max_gpus is not None,
+            )
+        )
     return out
 
 
@@ -378,8 +404,20 @@ def _workload_checks(raw: SpecFile, arch: Architecture, problems: list[Problem])
                 )
             )
     inf = raw.inference
+    if inf is not None and raw.constraints.max_days is not None:
+        problems.append(
+            Problem(
+                "constraints.max_days",
+                "does not apply to an inference spec (serving has no end date); give"
+                " constraints.max_budget_usd (USD per 30-day month of serving) or inference.slo",
+            )
+        )
+    if inf is not None and inf.slo is not None and inf.traffic is None:
+        problems.append(
+            Problem("inference.slo", 'needs inference.traffic (requests_per_second or "max")')
+        )
     if inf is not None and arch.position == "learned":
-        n = inf.prompt_tokens + inf.generated_tokens
+        n = inf.prompt_p99 + inf.generated_tokens
         if n > arch.max_position_embeddings:
             problems.append(
                 Problem(

@@ -130,9 +130,10 @@ LONG_RUN_DAYS = 30.0
 
 @register("REC-011", "cost ~ GPU-hours while days ~ GPU-hours / GPUs (docs/plan.md)")
 def no_deadline(plan: Plan) -> list[Finding]:
-    """Ask for a deadline when the cheapest plan runs long without one.
+    """Ask for a deadline when the chosen plan runs long without one.
 
-    Without ``constraints.max_days`` the objective ``cheapest`` favours few
+    Without ``constraints.max_days`` a cost objective (``cheapest``, and
+    ``balanced`` within its cost band) favours few
     GPUs: cost barely depends on the GPU count while the run gets longer in
     proportion (cost ~ GPU-hours; days ~ GPU-hours / GPUs). Fires, as a
     warning, when no max_days is set and the plan takes more than 30 days
@@ -142,7 +143,7 @@ def no_deadline(plan: Plan) -> list[Finding]:
     if plan.spec.constraints.max_days is not None or not plan.fits:
         return []
     days = plan.expected.days
-    if days <= LONG_RUN_DAYS or plan.spec.objective != "cheapest":
+    if days <= LONG_RUN_DAYS or plan.spec.objective not in ("cheapest", "balanced"):
         return []
     timed = [(c, c.time) for c in plan.search.ranked if c.time is not None]
     fastest, t = min(timed, key=lambda ct: ct[1].days)
@@ -150,7 +151,7 @@ def no_deadline(plan: Plan) -> list[Finding]:
         f" at USD {t.usd:,.0f} ({fmt_pct(t.usd / plan.expected.usd - 1)} more)"
     )  # fmt: skip
     msg = (
-        f"no constraints.max_days: the cheapest plan takes {days:,.1f} days on"
+        f"no constraints.max_days: the {plan.spec.objective} plan takes {days:,.1f} days on"
         f" {plan.layout.gpus} GPUs; the fastest found takes {t.days:,.1f} days on"
         f" {fastest.layout.gpus} x {fastest.cluster.gpu.name}{cost}; set max_days to choose"
     )

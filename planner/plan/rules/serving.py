@@ -109,3 +109,6 @@ def unpriced(p: ServingPlan) -> list[Finding]:
             msg = f"{o.cluster.gpu.name} has no price: set price_per_gpu_hour to rank it by cost"
             out.append(Finding("SRV-004", "warning", msg, (ev("gpu", o.cluster.gpu.key),)))
     return out
+
+
+from planner.plan.rules import serving_capacity  # noqa: E402, F401  (registers SRV-005 ...)
