@@ -14,13 +14,39 @@ FLOP formulas only.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from planner.families.base import ModelFamily
 
-Family = Literal["llama", "gpt", "moe"]  # the keys of planner.families.FAMILIES
-TensorKind = Literal["embedding", "position", "linear", "bias", "norm", "router", "lm_head"]
+# The keys of planner.families.FAMILIES, in order.
+Family = Literal[
+    "llama",
+    "gpt",
+    "moe",
+    "gemma",
+    "qwen2_moe",
+    "deepseek",
+    "gpt_oss",
+    "gpt_neox",
+    "starcoder2",
+    "cohere",
+    "olmo2",
+    "olmoe",
+    "phimoe",
+    "falcon",
+    "bloom",
+    "opt",
+    "gpt_bigcode",
+    "mamba",
+    "jamba",
+    "hf_counted",
+]
+# "encoder": a tower the text tokens do not pass through (a vision encoder):
+# in the total and the weights, not in the layers or a token's matmuls.
+TensorKind = Literal[
+    "embedding", "position", "linear", "bias", "norm", "router", "lm_head", "encoder"
+]
 
 
 @dataclass(frozen=True)
@@ -66,12 +92,24 @@ class Architecture:
     # RMSNorm over each head's queries and keys before rotary (Qwen3,
     # OLMo 2: HF Qwen3Attention.q_norm / k_norm, weight of head_dim each).
     qk_norm: bool = False
+    # Each layer's attention in HF's vocabulary (``config.layer_types``:
+    # "full_attention", "sliding_attention"; "none" for a layer without
+    # attention). Empty: every layer alike, sliding when ``sliding_window``.
+    layer_types: tuple[str, ...] = ()
+    # The family's own config fields in HF's names (MLA ranks, shared
+    # experts, norm placement, ...), read only by that family
+    # (``detail``); sorted (key, value) pairs so the record stays frozen.
+    details: tuple[tuple[str, Any], ...] = ()
     # Set only when the model is given by its parameter count (the seed's way).
     parameters: int | None = None
     # Published count for presets, kept so tests and reports can compare.
     published_parameters: int | None = None
     source: str = ""
     notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def detail(self, key: str, default: Any = None) -> Any:
+        """A family-specific config field (``details``), or ``default``."""
+        return next((v for k, v in self.details if k == key), default)
 
     @property
     def family_impl(self) -> ModelFamily:

@@ -174,6 +174,7 @@ def to_dict(
             "published_parameters": a.published_parameters,
             "given_by_count": a.by_count_only,
             "assumed": list(a.notes),
+            "approximate": list(a.family_impl.approximations(a)),
         },
     }
     if e.training is not None:

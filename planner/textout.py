@@ -40,6 +40,7 @@ def render_estimate(r: Result, unit: str = "GiB") -> str:
     )
     if a.is_moe:
         out.append(f"  active per token: {fmt_int(c.active)} ({fmt_count(c.active)})")
+    out += [f"  approximate: {note}" for note in a.family_impl.approximations(a)]
     out.append(
         f"  embedding {fmt_int(c.embedding)}, LM head {fmt_int(c.lm_head)},"
         f" per layer {fmt_int(c.per_layer)} x {a.num_layers} layers"

@@ -4,7 +4,8 @@ time model).
 Model FLOPs per token (PaLM convention, Chowdhery et al. 2022, App. B):
 forward = 2 x (weights in matmuls a token passes through, incl. the LM head)
 + 4 x layers x s x (heads x head_dim) for QK^T and attention over V (the
-full s x s count, as MFU conventions use); training = 3 x forward
+full s x s count, as MFU conventions use; s capped at a sliding layer's
+window, each layer's kind from its family); training = 3 x forward
 (backward = 2 x forward; Kaplan et al. 2020 s2.1 "C = 6N" plus attention).
 Hardware FLOPs add what recomputation repeats: the attention core's forward
 (selective) or a whole forward (full, "8ND"; Narayanan et al. 2021 eq. 3
@@ -33,12 +34,14 @@ class Flops:
         return self.hardware_per_token * tokens
 
 
-def attention_span(a: Architecture, seq: int) -> int:
-    return min(seq, a.sliding_window) if a.sliding_window else seq
+def attention_flops_per_token(a: Architecture, seq: int) -> float:
+    """QK^T and attention over V, per token, summed over layers by the
+    family (each layer's kind and window; MLA's head widths)."""
+    return a.family_impl.attention_flops_per_token(a, seq)
 
 
 def training_flops(a: Architecture, counts: ParameterCounts, seq: int, recompute: str) -> Flops:
-    attn = 4.0 * a.num_layers * attention_span(a, seq) * a.q_dim
+    attn = attention_flops_per_token(a, seq)
     fwd = 2.0 * counts.matmul_per_token + attn
     model = 3.0 * fwd
     extra = {"none": 0.0, "selective": attn, "full": fwd}[recompute]

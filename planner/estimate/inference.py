@@ -10,7 +10,8 @@ activations and runtime overhead.
   0.5 + 2.5/g bytes. fp8: 1 byte plus one fp32 scale per tensor.
 * KV cache: 2 (K and V) x layers x kv_heads x head_dim x bytes x batch x
   tokens (Pope et al. 2022, "Efficiently Scaling Transformer Inference",
-  s2); tokens capped at the sliding window where the model has one.
+  s2), summed over layers by the family (planner/families/attention.py):
+  a sliding layer keeps at most its window, MLA keeps its latent.
 * Working activations (ASSUMPTION, documented): the prefill of one layer at
   a time dominates: residual + normed hidden states (2h), the attention
   projections (q + 2kv + q) or the MLP's gate, up and product (3i), in
@@ -65,25 +66,34 @@ def weight_bytes(counts: ParameterCounts, precision: str, group_size: int) -> in
 
 
 def kv_cache_per_token(a: Architecture, kv_precision: str) -> int:
-    return 2 * a.num_layers * a.num_key_value_heads * a.head_dim * DTYPE_BYTES[kv_precision]
+    """KV-cache bytes one more token adds to one sequence while no sliding
+    window is full: every attention layer's K and V (MLA: its latent), from
+    the family; 0 for a recurrent state (Mamba), which does not grow."""
+    fam, e = a.family_impl, DTYPE_BYTES[kv_precision]
+    return int(fam.kv_cache_bytes(a, 2, e) - fam.kv_cache_bytes(a, 1, e))
 
 
 def kv_cache_bytes(a: Architecture, tokens: int, kv_precision: str) -> int:
-    """Bytes of ONE sequence's KV cache holding ``tokens`` tokens: 2 (K and V)
-    x layers x kv_heads x head_dim x bytes x min(tokens, sliding_window)
-    (Pope et al. 2022 s2; the window caps what a sliding layer keeps)."""
-    kept = min(tokens, a.sliding_window) if a.sliding_window else tokens
-    return kv_cache_per_token(a, kv_precision) * kept
+    """Bytes of ONE sequence's KV cache holding ``tokens`` tokens: the sum
+    over layers of what each layer's attention kind keeps (sliding layers
+    capped at their window; ``ModelFamily.kv_cache_bytes``)."""
+    return int(a.family_impl.kv_cache_bytes(a, tokens, DTYPE_BYTES[kv_precision]))
+
+
+def cached_tokens(a: Architecture, tokens: int) -> int:
+    """Tokens the longest-lived layer keeps per sequence (the window when
+    every attention layer slides)."""
+    spans = [g.span(tokens) for g in a.family_impl.attention_layers(a) if g.kind != "none"]
+    return int(max(spans, default=0))
 
 
 def inference_memory(
     a: Architecture, counts: ParameterCounts, w: InferenceSection
 ) -> InferenceMemory:
     tokens = w.prompt_mean + w.generated_tokens
-    if a.sliding_window:
-        tokens = min(tokens, a.sliding_window)
     per_token = kv_cache_per_token(a, w.kv_cache_precision)
-    kv = per_token * w.batch_size * tokens
+    kv = kv_cache_bytes(a, tokens, w.kv_cache_precision) * w.batch_size
+    tokens = cached_tokens(a, tokens)
     sb = w.batch_size * w.prompt_mean
     h, q, kvd, i = a.hidden_size, a.q_dim, a.kv_dim, a.intermediate_size
     k = a.active_experts

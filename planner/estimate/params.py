@@ -65,7 +65,8 @@ def count_parameters(a: Architecture) -> ParameterCounts:
             tensors=tensors,
         )
 
-    total = emb + head + final_norm + layer_all
+    encoder = sum(t.numel for t in tensors if t.kind == "encoder")
+    total = emb + head + final_norm + layer_all + encoder
     return ParameterCounts(
         total=total,
         embedding=emb,
@@ -73,7 +74,7 @@ def count_parameters(a: Architecture) -> ParameterCounts:
         per_layer=layer_all // L,
         per_layer_active=layer_active // L,
         final_norm=final_norm,
-        active=emb + head + final_norm + layer_active,
+        active=emb + head + final_norm + layer_active + encoder,
         matmul_per_token=linear_active + lm_matmul,
         tensors=tensors,
     )

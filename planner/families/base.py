@@ -19,6 +19,7 @@ from typing import Any, ClassVar, Literal
 
 from planner.architecture import Architecture, ParamTensor
 from planner.estimate.saved import ActivationInputs, Saved
+from planner.families.attention import LayerAttention, attention_layers
 
 COMMON_REQUIRED = ("hidden_size", "num_layers", "num_attention_heads", "vocab_size")
 
@@ -60,6 +61,25 @@ class ModelFamily:
     # with this family's reader: a plain llama-style block.
     reads_unlisted_hf_types: ClassVar[bool] = False
     hf_types_overridable: ClassVar[bool] = False
+    # The model's shape needs fields only a config.json carries (MLA ranks,
+    # norm placement, layer types, ...): a spec naming this family gives
+    # ``hf_config`` (or a preset), and may override the common fields.
+    config_only: ClassVar[bool] = False
+
+    # The saved-tensor profiles were derived for this family's own layers
+    # (and ``planner measure`` traces them). False: its layers are counted
+    # with the pre-norm block's derivation, and the plan says the
+    # activation figure is approximate (``approximations``).
+    activations_derived: ClassVar[bool] = True
+
+    def approximations(self, a: Architecture) -> tuple[str, ...]:
+        """The figures that are approximate for this model, each saying why."""
+        if self.activations_derived:
+            return ()
+        return (
+            f"activations: the {self.name} layers' saved tensors are not derived yet; the"
+            " pre-norm block's profile (llama) is used for them",
+        )
 
     def __repr__(self) -> str:
         return f"<model family {self.name}>"
@@ -82,26 +102,72 @@ class ModelFamily:
         """Experts a token passes through per layer."""
         return 1
 
+    # --- attention: KV cache and FLOPs ----------------------------------
+    def attention_layers(self, a: Architecture) -> tuple[LayerAttention, ...]:
+        """The layers grouped by attention kind (global / sliding / none)."""
+        return attention_layers(a)
+
+    def kv_bytes_per_layer_token(self, a: Architecture, elem_bytes: int) -> int:
+        """KV-cache bytes one token adds to one attention layer: K and V of
+        every key/value head (Pope et al. 2022, "Efficiently Scaling
+        Transformer Inference", s2: 2 x kv_heads x head_dim x bytes)."""
+        return 2 * a.kv_dim * elem_bytes
+
+    def kv_cache_bytes(self, a: Architecture, tokens: float, elem_bytes: int) -> float:
+        """KV-cache bytes of one sequence holding ``tokens`` tokens: the sum
+        over layers, a sliding layer holding at most its window (an int
+        when ``tokens`` is)."""
+        per = self.kv_bytes_per_layer_token(a, elem_bytes)
+        return sum(per * g.count * g.span(tokens) for g in self.attention_layers(a))
+
+    def attention_flops_per_token(self, a: Architecture, seq: int) -> float:
+        """Forward FLOPs of QK^T and attention over V for one token of a
+        ``seq``-token sequence: 2 x 2 x span x heads x head_dim per layer
+        (PaLM's convention, Chowdhery et al. 2022 App. B: the full s x s
+        count), the span capped by a sliding layer's window."""
+        return sum(4.0 * g.count * g.span(seq) * a.q_dim for g in self.attention_layers(a))
+
     # --- parameter tensors ----------------------------------------------
     def parameter_tensors(self, a: Architecture) -> list[ParamTensor]:
         """Every parameter tensor, grouped over layers and experts. One
         entry per HF parameter, since shape-aware optimizers (adamw-8bit's
         4096-element threshold, Adafactor's row/column factors) work per
         tensor. The counts agree with shared/reference/model_facts.yaml."""
+        t = self.embedding_tensors(a)
+        t += self.attention_tensors(a)
+        t += self.mlp_tensors(a)
+        t += self.norm_tensors(a)
+        t += self.head_tensors(a)
+        return t
+
+    def embedding_tensors(self, a: Architecture) -> list[ParamTensor]:
+        """Token embeddings, and learned positions where the family has them."""
         h = a.hidden_size
         t = [ParamTensor("embed_tokens", (a.vocab_size, h), "embedding")]
         if a.position == "learned":
             t.append(ParamTensor("embed_positions", (a.max_position_embeddings, h), "position"))
-        t += self.attention_tensors(a)
-        t += self.mlp_tensors(a)
-        # Two norms per layer (pre-attention, pre-MLP) and a final norm; a
-        # LayerNorm's weight and bias are separate (h,) tensors.
-        per_norm = a.norm_params // h
-        t.append(ParamTensor("layer_norms", (h,), "norm", 2 * a.num_layers * per_norm))
-        t.append(ParamTensor("final_norm", (h,), "norm", per_norm))
-        if not a.tie_word_embeddings:
-            t.append(ParamTensor("lm_head", (a.vocab_size, h), "lm_head"))
         return t
+
+    # Norms in each layer (pre-attention, pre-MLP: modeling_llama.py
+    # LlamaDecoderLayer input_layernorm / post_attention_layernorm).
+    norms_per_layer: ClassVar[int] = 2
+
+    def norm_tensors(self, a: Architecture) -> list[ParamTensor]:
+        """The layers' norms and the final norm; a LayerNorm's weight and
+        bias are separate (h,) tensors."""
+        h = a.hidden_size
+        per_norm = a.norm_params // h
+        n = self.norms_per_layer * a.num_layers * per_norm
+        return [
+            ParamTensor("layer_norms", (h,), "norm", n),
+            ParamTensor("final_norm", (h,), "norm", per_norm),
+        ]
+
+    def head_tensors(self, a: Architecture) -> list[ParamTensor]:
+        """The LM head unless tied to the embeddings."""
+        if a.tie_word_embeddings:
+            return []
+        return [ParamTensor("lm_head", (a.vocab_size, a.hidden_size), "lm_head")]
 
     def qkv_projections(self, a: Architecture) -> list[ParamTensor]:
         """Q, K, V projections (llama: q_proj, k_proj, v_proj in

@@ -3,11 +3,11 @@ Touvron et al. 2023). Pre-norm RMSNorm, rotary positions, gated MLP (SwiGLU:
 gate_proj, up_proj, down_proj), optional grouped-query attention, no biases
 unless ``attention_bias`` / ``mlp_bias`` say so. With ``qk_norm`` it is the
 Qwen3 block (models/qwen3: RMSNorm over each head's queries and keys).
-Mistral, Qwen2, Gemma, Phi-3 and Qwen3 configs read as this block."""
+Mistral, Qwen2, Granite, Phi-3 and Qwen3 configs read as this block."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from planner.architecture import Architecture
 from planner.families.base import ModelFamily, need
@@ -17,7 +17,7 @@ class LlamaFamily(ModelFamily):
     name = "llama"
     summary = "pre-norm RMSNorm, rotary, SwiGLU MLP, optional GQA (HF LlamaConfig)"
     required: ClassVar[tuple[str, ...]] = ("intermediate_size",)
-    norm = "rmsnorm"
+    norm: ClassVar[Literal["rmsnorm", "layernorm"]] = "rmsnorm"
     position = "rope"
     default_hidden_act = "silu"
     default_biases = False
@@ -31,7 +31,7 @@ class LlamaFamily(ModelFamily):
         "llama": {},
         "mistral": {},
         "qwen2": {"attention_bias": True, "attention_out_bias": False},  # q/k/v bias, o none
-        "gemma": {"tie_word_embeddings": True},
+        "granite": {},  # GraniteConfig: llama's tensors; the multipliers have no parameters
         "phi3": {},
         "qwen3": {"qk_norm": True},  # q_norm / k_norm over head_dim (modeling_qwen3.py)
     }

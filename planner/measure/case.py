@@ -66,6 +66,12 @@ def case_from_spec(spec: object) -> MeasureCase:
             "planner measure needs the model's architecture (preset, architecture fields"
             " or hf_config), not only its parameter count"
         )
+    if not arch.family_impl.activations_derived:
+        raise PlannerError(
+            f"planner measure checks the hf-transformers profile against a trace; the"
+            f" {arch.family!r} family's saved tensors are not derived yet (its activation"
+            " figure is approximate), so it is not traced"
+        )
     if arch.qk_norm and arch.is_moe:
         raise PlannerError(
             "planner measure traces qk-norm models only as dense Qwen3 blocks; a qk-norm MoE"

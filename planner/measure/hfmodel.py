@@ -66,3 +66,51 @@ def enable_checkpointing(model: PreTrainedModel) -> None:
         model.activation_checkpointing_enable(activation_checkpointing_kwargs=kwargs)
     else:  # transformers 4.x
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs=kwargs)
+
+
+# Common config attributes (transformers' PreTrainedConfig names, through
+# each config class's ``attribute_map``) -> the spec's model fields.
+_COMMON = {
+    "hidden_size": "hidden_size",
+    "num_hidden_layers": "num_layers",
+    "num_attention_heads": "num_attention_heads",
+    "num_key_value_heads": "num_key_value_heads",
+    "head_dim": "head_dim",
+    "intermediate_size": "intermediate_size",
+    "vocab_size": "vocab_size",
+    "max_position_embeddings": "max_position_embeddings",
+    "sliding_window": "sliding_window",
+    "tie_word_embeddings": "tie_word_embeddings",
+}
+
+
+def meta_model_fields(cfg: dict[str, Any]) -> dict[str, Any]:
+    """Spec model fields for a config.json of any model_type transformers
+    knows: the model class built on the meta device (no weights, no
+    network), its parameters listed as they are, the shape fields read
+    from the config object. ValueError when transformers cannot build it."""
+    cfg = dict(cfg)
+    mt = str(cfg.pop("model_type", ""))
+    try:
+        config = transformers.AutoConfig.for_model(mt, **cfg)
+        with torch.device("meta"):
+            try:
+                model = transformers.AutoModelForCausalLM.from_config(config)
+            except ValueError:
+                model = transformers.AutoModelForImageTextToText.from_config(config)
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(f"transformers cannot build model_type {mt!r}: {exc}") from None
+    text = getattr(config, "get_text_config", lambda: config)()
+    out: dict[str, Any] = {"architecture": "hf_counted"}
+    for attr, field in _COMMON.items():
+        value = getattr(text, attr, None)
+        if isinstance(value, (bool, int)) and not (field != "tie_word_embeddings" and value <= 0):
+            out[field] = value
+    types = getattr(text, "layer_types", None)
+    if isinstance(types, list) and len(types) == out.get("num_layers"):
+        out["layer_types"] = tuple(str(t) for t in types)
+    tensors = []
+    for name, p in model.named_parameters():  # tied weights once, as num_parameters()
+        tensors.append((name, tuple(int(d) for d in p.shape)))
+    out["_details"] = {"model_type": mt, "tensors": tuple(tensors)}
+    return out

@@ -51,8 +51,8 @@ from dataclasses import dataclass
 
 from planner.architecture import Architecture
 from planner.catalog import gib_to_bytes
-from planner.estimate.compute import attention_span
-from planner.estimate.inference import kv_cache_bytes, weight_bytes
+from planner.estimate.compute import attention_flops_per_token
+from planner.estimate.inference import cached_tokens, kv_cache_bytes, weight_bytes
 from planner.estimate.params import ParameterCounts
 from planner.plan.engines import Efficiency, engine_efficiency
 from planner.spec.model import ClusterChoice, Spec
@@ -127,7 +127,7 @@ class Replica:
     # -- the roofline ------------------------------------------------------
     def prefill_flops(self, tokens: int) -> float:
         a = self.spec.model
-        attn = 4.0 * a.num_layers * attention_span(a, tokens) * a.q_dim / 2  # causal: half
+        attn = attention_flops_per_token(a, tokens) / 2  # causal: half
         return tokens * (2.0 * self.counts.matmul_per_token + attn)
 
     def prefill_seconds(self, tokens: int, batch: int = 1) -> float:
@@ -154,7 +154,7 @@ class Replica:
 
     def decode_compute_seconds(self, batch: float, context: float) -> float:
         a = self.spec.model
-        attn = 4.0 * a.num_layers * attention_span(a, math.ceil(context)) * a.q_dim
+        attn = attention_flops_per_token(a, math.ceil(context))
         flops = batch * (2.0 * self.counts.matmul_per_token + attn)
         return flops / (self.tp * self._peak() * self.eff.prefill_mfu)
 
@@ -167,8 +167,8 @@ class Replica:
     # -- KV capacity -------------------------------------------------------
     def blocks_per_sequence(self, tokens: int) -> int:
         a = self.spec.model
-        kept = min(tokens, a.sliding_window) if a.sliding_window else tokens
-        return -(-kept // self.memory.block_size)
+        kept = cached_tokens(a, tokens)  # the window when every attention layer slides
+        return max(-(-kept // self.memory.block_size), 1)
 
     def max_sequences(self, tokens: int) -> int:
         """Sequences of ``tokens`` tokens the KV cache holds at once."""

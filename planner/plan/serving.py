@@ -31,9 +31,10 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from planner.catalog import gib_to_bytes
-from planner.estimate.compute import attention_span
+from planner.estimate.compute import attention_flops_per_token
 from planner.estimate.inference import InferenceMemory, inference_memory
 from planner.estimate.params import ParameterCounts, count_parameters
+from planner.estimate.states import DTYPE_BYTES
 from planner.findings import Finding
 from planner.plan.memory import usable_memory_per_gpu
 from planner.plan.roofline import expert_read_share, expert_weights
@@ -139,11 +140,12 @@ def _timing(spec: Spec, counts: ParameterCounts, m: InferenceMemory, c: ClusterC
     dtype = "bf16" if w.weight_precision in ("int4", "int8", "fp8", "bf16") else w.weight_precision
     peak = gpu.compute_peak(dtype)
     mfu = c.mfu.expected
-    prompt_attn = 4.0 * arch.num_layers * attention_span(arch, w.prompt_mean) * arch.q_dim / 2
+    prompt_attn = attention_flops_per_token(arch, w.prompt_mean) / 2
     prefill_flops = w.batch_size * w.prompt_mean * (2.0 * counts.matmul_per_token + prompt_attn)
     prefill = prefill_flops / (t * peak * mfu)
-    mean_ctx = min(w.prompt_mean + w.generated_tokens / 2, m.cached_tokens)
-    kv_read = m.kv_cache_per_token * mean_ctx * w.batch_size
+    mean_ctx = w.prompt_mean + w.generated_tokens / 2  # each layer caps it at its window
+    kv_read = arch.family_impl.kv_cache_bytes(arch, mean_ctx, DTYPE_BYTES[w.kv_cache_precision])
+    kv_read *= w.batch_size
     bw = gpu.memory_bandwidth_gb_s * 1e9 * a.decode_bandwidth_efficiency
     # an MoE step reads only the experts its batch routes to (planner.plan.roofline)
     experts = expert_weights(counts, m.weights)

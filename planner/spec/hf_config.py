@@ -7,6 +7,7 @@ config's fields onto the spec's model fields.
 
 from __future__ import annotations
 
+import importlib.util
 from typing import Any
 
 from planner.families import FAMILIES, get_family
@@ -30,9 +31,25 @@ def fields_from_hf_config(cfg: dict[str, Any], family: str | None = None) -> dic
         defaults = owner.hf_model_types[mt] if owner is not None else {}
         return reader.from_hf_config(cfg, defaults, strict=False)
     known = sorted(t for f in FAMILIES.values() for t in f.hf_model_types)
-    raise ValueError(
-        f"model_type {mt!r} is not one planner can count exactly; known: "
+    refusal = (
+        f"model_type {mt!r} is not one planner can count exactly from its fields; known: "
         + ", ".join(known)
-        + ". If the model is a plain llama-style block, add `architecture: llama` to the"
-        " spec's model section; otherwise give the architecture fields yourself"
+        + ". Reading it as another family would miscount it"
     )
+    if not _measure_extra_installed():
+        raise ValueError(
+            refusal + ". With the measure extra installed (pip install 'planner[measure]'),"
+            " planner counts any model_type transformers knows exactly, by building it on"
+            " the meta device (activations, FLOPs and the KV cache are then approximate)"
+        )
+    from planner.measure.hfmodel import meta_model_fields  # imports torch
+
+    try:
+        return meta_model_fields(cfg)
+    except ValueError as exc:
+        raise ValueError(f"{refusal}; {exc}") from None
+
+
+def _measure_extra_installed() -> bool:
+    """torch and transformers importable (without importing them)."""
+    return all(importlib.util.find_spec(m) is not None for m in ("torch", "transformers"))

@@ -116,25 +116,53 @@ def _model_fields(m: ModelSection, base_dir: Path, problems: list[Problem]) -> d
         fields.update(ModelSection.model_validate(presets[m.preset]).model_dump(exclude_none=True))
         fields.setdefault("title", m.preset)
         fields["_name"] = m.preset
+        preset_hf = presets[m.preset].get("hf_config")
+        if preset_hf:  # a preset of a family whose fields only a config.json carries
+            hf = _hf_fields(DATA_DIR / preset_hf, m.architecture, problems)
+            if not hf:
+                return {}
+            fields.update({k: v for k, v in hf.items() if k != "_name"})
     if m.hf_config:
-        path = (base_dir / m.hf_config).resolve()
-        try:
-            cfg = read_json_config(path)
-            if not isinstance(cfg, dict):
-                raise ValueError("the file is not a JSON object")
-            fields.update(fields_from_hf_config(cfg, m.architecture))
-            fields["_name"] = str(cfg.get("_name_or_path") or path.parent.name or path.stem)
-        except FileNotFoundError:
-            problems.append(Problem("model.hf_config", f"file not found: {path}"))
+        hf = _hf_fields((base_dir / m.hf_config).resolve(), m.architecture, problems)
+        if not hf:
             return {}
-        except (ValueError, OSError) as exc:
-            problems.append(Problem("model.hf_config", f"cannot import {path}: {exc}"))
-            return {}
+        fields.update(hf)
     for key in _ARCH_FIELDS:
         value = getattr(m, key)
         if value is not None:
             fields[key] = value
     return fields
+
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+
+
+def _hf_fields(path: Path, family: str | None, problems: list[Problem]) -> dict[str, Any]:
+    """Spec model fields from a config.json, named from its ``_name_or_path``
+    or the file's stem; {} after recording the problem."""
+    try:
+        cfg = read_json_config(path)
+        if not isinstance(cfg, dict):
+            raise ValueError("the file is not a JSON object")
+        fields = fields_from_hf_config(cfg, family)
+    except FileNotFoundError:
+        problems.append(Problem("model.hf_config", f"file not found: {path}"))
+        return {}
+    except (ValueError, OSError) as exc:
+        problems.append(Problem("model.hf_config", f"cannot import {path}: {exc}"))
+        return {}
+    fields["_name"] = str(cfg.get("_name_or_path") or path.stem)
+    fields["_from_config"] = True
+    return fields
+
+
+def _frozen(value: Any) -> Any:
+    """Lists (and lists in mappings) as tuples, so a record stays hashable."""
+    if isinstance(value, (list, tuple)):
+        return tuple(_frozen(v) for v in value)
+    if isinstance(value, dict):
+        return tuple(sorted((k, _frozen(v)) for k, v in value.items()))
+    return value
 
 
 def _architecture(m: ModelSection, base_dir: Path, problems: list[Problem]) -> Architecture | None:
@@ -163,6 +191,15 @@ def _architecture(m: ModelSection, base_dir: Path, problems: list[Problem]) -> A
         )
         return None
     fam = get_family(family)
+    if fam.config_only and "_details" not in f and not f.get("_from_config"):
+        problems.append(
+            Problem(
+                "model.architecture",
+                f"{family!r} models are read from their config.json: give `hf_config`"
+                " (or a preset), then override fields if needed",
+            )
+        )
+        return None
     if count_only:
         assumed = fam.count_only_defaults(f)
         f.update(assumed)
@@ -219,6 +256,8 @@ def _architecture(m: ModelSection, base_dir: Path, problems: list[Problem]) -> A
         num_experts_per_tok=f.get("num_experts_per_tok") or 1,
         sliding_window=f.get("sliding_window"),
         qk_norm=bool(f.get("qk_norm", False)),
+        layer_types=tuple(f.get("layer_types") or ()),
+        details=_frozen(f.get("_details") or {}),
         parameters=f.get("parameters"),
         published_parameters=f.get("published_parameters"),
         source=f.get("hf_id") or "",

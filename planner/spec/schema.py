@@ -113,7 +113,8 @@ class ModelSection(Strict):
     architecture: Family | None = Field(
         None,
         description="llama (RMSNorm, SwiGLU, rotary, optional GQA), gpt (LayerNorm, GELU"
-        " MLP, learned positions, biases) or moe (llama block with experts).",
+        " MLP, learned positions, biases) or moe (llama block with experts); with"
+        " hf_config or a preset also the HF families (gemma, deepseek, ...).",
     )
     title: str | None = None
     parameters: Params | None = Field(
