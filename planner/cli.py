@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 import click
@@ -166,19 +167,26 @@ def report(specs: tuple[str, ...], out_dir: str, formats: str, paper: str | None
 
     Example: planner report specs/seed-7b.yaml -o out -f md,html,pdf
     """
-    from planner.report.writer import parse_formats, write_reports
+    from contextlib import contextmanager
+
+    from planner.progress import Progress
+    from planner.report.writer import OnStage, parse_formats, write_reports
 
     fmts = parse_formats(formats)
     if out_dir == "-" and len(specs) != 1:
         raise click.UsageError("`-o -` writes one spec's report to stdout")
 
-    def progress(i: int, path: str) -> None:
-        if len(specs) > 3:
-            click.echo(clean(f"[{i}/{len(specs)}] {path}"), err=True)
+    @contextmanager
+    def progress(i: int, path: str) -> Iterator[OnStage]:
+        # On a terminal: one status line with the stage; otherwise one line per spec.
+        with Progress(i, len(specs), clean(path)) as line:
+            if not line.live:
+                click.echo(line.head, err=True)
+            yield line.stage
 
     for written in write_reports(specs, out_dir, fmts, paper, progress):
         if len(specs) <= 3 and not written.name.endswith(".svg"):
-            click.echo(clean(str(written)), err=True)
+            click.echo(clean(f"  {written}"), err=True)
 
 
 @main.command(context_settings=CONTEXT)

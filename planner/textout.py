@@ -71,7 +71,7 @@ def render_estimate(r: Result, unit: str = "GiB") -> str:
             f" micro-batch {s.training.micro_batch_size} x {s.training.sequence_length} tokens,"  # type: ignore[union-attr]
             f" recompute {s.training.recompute}, {s.training.attention} attention):"  # type: ignore[union-attr]
         )
-        out += ["  " + r for r in _table(rows, ("component", "simplified (seed)", "precise"))]
+        out += ["  " + r for r in _table(rows, ("component", "back-of-envelope", "precise"))]
         out.append(
             f"  activations per layer: {fmt_bytes(p.activations.per_layer_bytes, unit)};"
             f" outside the layers: {fmt_bytes(p.activations.non_layer_bytes, unit)}"

@@ -51,8 +51,20 @@ def md_escape(text: object) -> str:
     """Spec text as one line of literal Markdown: cleaned, backslash-escaped
     (CommonMark s2.4: any ASCII punctuation may be), leading blanks dropped
     (four would open a code block) and no structure at the line start."""
-    s = clean(text, keep_newlines=False).replace("\t", " ").strip()
-    s = _MD_SPECIAL.sub(r"\\\1", s)
+    return md_escape_start(md_escape_inline(str(text).strip()))
+
+
+def md_escape_inline(text: object) -> str:
+    """A fragment of one line of Markdown (between code spans): cleaned and
+    punctuation backslash-escaped, its blanks kept."""
+    s = clean(text, keep_newlines=False).replace("\t", " ").replace("\n", " ")
+    return _MD_SPECIAL.sub(r"\\\1", s)
+
+
+def md_escape_start(s: str) -> str:
+    """Escaped Markdown with its leading blanks dropped (four would open a code
+    block) and no heading, list or quote marker at the line start."""
+    s = s.lstrip()
     s = _CLOSING_HASHES.sub(lambda m: m.group(0).replace("#", "\\#"), s)
     return _LINE_START.sub(_start, s)
 

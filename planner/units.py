@@ -55,14 +55,63 @@ def fmt_usd(n: float) -> str:
 
 def fmt_duration(seconds: float) -> str:
     """Seconds as the largest sensible unit: '3.2 days', '5.1 h', '42 s'."""
-    if seconds >= 2 * SECONDS_PER_DAY:
-        return f"{seconds / SECONDS_PER_DAY:,.1f} days"
-    if seconds >= 2 * SECONDS_PER_HOUR:
-        return f"{seconds / SECONDS_PER_HOUR:,.1f} h"
-    if seconds >= 120:
-        return f"{seconds / 60:,.1f} min"
-    return f"{seconds:,.2f} s"
+    div, name, digits = _duration_unit(seconds)
+    return f"{seconds / div:,.{digits}f} {name}"
 
 
 def fmt_pct(x: float, digits: int = 1) -> str:
     return f"{100 * x:.{digits}f}%"
+
+
+def plural(n: float, word: str, many: str | None = None) -> str:
+    """``plural(1, "GPU") == "1 GPU"``, ``plural(8, "GPU") == "8 GPUs"``;
+    ``many`` for irregular plurals. Counts are printed with thousands
+    separators."""
+    text = word if n == 1 else (many or word + "s")
+    return f"{fmt_int(n)} {text}"
+
+
+def fmt_nodes(gpus: int, gpus_per_node: int) -> str:
+    """Where the GPUs sit: "1 GPU on one 8-GPU node", "1 node of 8 GPUs",
+    "2 nodes of 8 GPUs" (a node count of 1 with 1 GPU used reads wrong as
+    "1 node of 8 GPUs")."""
+    if gpus < gpus_per_node:
+        return f"{plural(gpus, 'GPU')} on one {gpus_per_node}-GPU node"
+    nodes = -(-gpus // gpus_per_node)
+    return f"{plural(nodes, 'node')} of {gpus_per_node} GPUs"
+
+
+def fmt_beyond(value: float, limit: float, unit: str = "") -> str:
+    """``value`` with enough decimals that a comparison with ``limit`` reads
+    true: ``fmt_beyond(3.004, 3) == "3.004"``, not "3.0" next to "> 3"."""
+    for digits in (1, 2, 3, 4, 5, 6):
+        if round(value, digits) != round(limit, digits):
+            return f"{value:,.{digits}f}{unit}"
+    return f"{value:,.6f}{unit}"
+
+
+def _duration_unit(seconds: float) -> tuple[float, str, int]:
+    """The unit fmt_duration picks: (seconds per unit, name, decimals)."""
+    if seconds >= 2 * SECONDS_PER_DAY:
+        return SECONDS_PER_DAY, "days", 1
+    if seconds >= 2 * SECONDS_PER_HOUR:
+        return SECONDS_PER_HOUR, "h", 1
+    if seconds >= 120:
+        return 60.0, "min", 1
+    return 1.0, "s", 2
+
+
+def fmt_duration_range(low_seconds: float, high_seconds: float, like: float) -> str:
+    """A range in the unit fmt_duration(``like``) uses, so that one phrase
+    keeps one unit: "20.9 to 31.2 h", not "23.2 h (range 0.9 to 1.3 days)"."""
+    div, name, digits = _duration_unit(like)
+    return f"{low_seconds / div:,.{digits}f} to {high_seconds / div:,.{digits}f} {name}"
+
+
+def fmt_change(ratio_minus_one: float, more: str = "longer", less: str = "shorter") -> str:
+    """A relative change in words: "33.3% shorter", "1.6% longer", "no change"
+    (never "-33.3% longer")."""
+    if round(100 * ratio_minus_one, 1) == 0:
+        return "no change"
+    word = more if ratio_minus_one > 0 else less
+    return f"{fmt_pct(abs(ratio_minus_one))} {word}"

@@ -76,8 +76,8 @@ def test_interrupt_exits_130_and_writes_nothing(
 ) -> None:
     real = w.render
 
-    def interrupted(ctx: object, formats: object) -> object:
-        real(ctx, formats)  # type: ignore[arg-type]
+    def interrupted(ctx: object, formats: object, *rest: object) -> object:
+        real(ctx, formats, *rest)  # type: ignore[arg-type]
         raise KeyboardInterrupt
 
     monkeypatch.setattr(w, "render", interrupted)

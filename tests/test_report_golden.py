@@ -60,7 +60,7 @@ def test_seed_7b(golden) -> None:  # type: ignore[no-untyped-def]
     # plus b*s*h*2*L = 32*2048*4096*2*32 bytes of activations.
     simplified = 8 * 7 * 10**9 + 32 * 2048 * 4096 * 2 * 32
     assert f"{simplified / GiB:,.2f} GiB" in md  # 68.15 GiB
-    assert "17,179,869,184 bytes" in md and "the seed says about 48 GB" in md
+    assert "17,179,869,184 bytes" in md and "the article says about 48 GB" in md
     # Offloading Adam's fp32 states: 8 bytes/param = 56 GB (not the seed's 28 GB).
     assert "(56.00 GB)" in md
     # One 80 GB GPU cannot hold 16 bytes/param x 7e9 = 104.3 GiB of states:

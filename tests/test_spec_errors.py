@@ -163,3 +163,35 @@ def test_absurd_model_shapes_are_refused_at_validation(
     assert r.exit_code == 2
     assert f"absurd.yaml:2: model.{field}" in r.output and limit in r.output
     assert "Traceback" not in r.output
+
+
+def test_cross_field_checks_reported_with_schema_errors(tmp_path: Path) -> None:
+    """Batch divisibility is reported in the same run as a schema error and an
+    unknown preset, not only after they are fixed (issue 14)."""
+    spec = tmp_path / "both.yaml"
+    spec.write_text(
+        "name: both\n"
+        "model: lama-2-7b\n"  # 2 unknown preset (resolved after the schema)
+        "training:\n"
+        "  sequence_length: 2048\n"
+        "  micro_batch_size: 3\n"
+        "  global_batch_size: 8\n"  # 6 not a multiple of 3
+        "  tokens: 1e9\n"
+        "  optimizer: adamax\n"  # 8 bad enum (a schema error)
+        "cluster:\n"
+        "  gpu: h100\n"
+        "parallelism: {data_parallel: 6, zero_shard_group: 4}\n"  # 11 4 does not divide 6
+    )
+    result = CliRunner().invoke(main, ["validate", str(spec)])
+    assert result.exit_code == 2
+    out = result.output
+    for where in (
+        ":6: training.global_batch_size: must be a multiple of micro_batch_size (3); got 8",
+        ":8: training.optimizer:",
+        ":11: parallelism.zero_shard_group: must divide data_parallel (6); got 4",
+    ):
+        assert where in out, (where, out)
+    # With the schema error fixed, the preset and the batch are still both reported.
+    spec.write_text(spec.read_text().replace("adamax", "adamw"))
+    out = CliRunner().invoke(main, ["validate", str(spec)]).output
+    assert "unknown model preset" in out and ":6: training.global_batch_size:" in out, out

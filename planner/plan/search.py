@@ -24,7 +24,7 @@ from planner.plan.memory import GpuMemory, PlanModel, gpu_memory, states_lower_b
 from planner.plan.offload import HostMemory, host_memory
 from planner.plan.timing import RunTime, run_time
 from planner.spec.model import ClusterChoice
-from planner.units import fmt_bytes
+from planner.units import fmt_beyond, fmt_bytes
 
 MAX_MICRO_BATCH = 8
 
@@ -189,7 +189,7 @@ def constraint_failure(c: Candidate, max_days: float | None, max_usd: float | No
     if t is None:
         return c.reason
     if max_days is not None and t.days > max_days:
-        return f"takes {t.days:,.1f} days > max_days {max_days:g}"
+        return f"takes {fmt_beyond(t.days, max_days)} days > max_days {max_days:g}"
     if max_usd is not None and t.usd is not None and t.usd > max_usd:
         return f"costs USD {t.usd:,.0f} > max_budget_usd {max_usd:,.0f}"
     return ""

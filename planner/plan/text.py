@@ -5,7 +5,7 @@ from __future__ import annotations
 from planner.plan.jsonout import deepspeed_figure, mfu_end_to_end
 from planner.plan.result import Plan
 from planner.plan.search import Candidate, objective_text
-from planner.units import fmt_bytes, fmt_int, fmt_pct, fmt_usd
+from planner.units import fmt_bytes, fmt_int, fmt_pct, fmt_usd, plural
 
 
 def _usd(x: float | None) -> str:
@@ -18,7 +18,8 @@ def _cand(c: Candidate, unit: str) -> str:
         f"{c.time.days:,.1f} days, {_usd(c.time.usd)}" if c.time is not None else ""
     )
     size = fmt_bytes(mem, unit, 1)
-    return f"  {c.cluster.gpu.key:12} {lay.gpus:>6} GPUs  {lay.describe()}  {size}  {tail}"
+    gpus = plural(lay.gpus, "GPU")
+    return f"  {c.cluster.gpu.key:12} {gpus:>11}  {lay.describe()}  {size}  {tail}"
 
 
 def render_plan(plan: Plan, unit: str = "GiB") -> str:
@@ -29,8 +30,9 @@ def render_plan(plan: Plan, unit: str = "GiB") -> str:
         f"{s.title}  ({s.source})",
         "",
         f"Plan ({objective_text(s)}): {lay.gpus} x {cl.gpu.name}"
-        f" on {lay.nodes(cl.gpus_per_node)} node(s)",
-        f"  layout: {lay.describe()}; {lay.num_microbatches} micro-batches per step",
+        f" on {plural(lay.nodes(cl.gpus_per_node), 'node')}",
+        f"  layout: {lay.describe()};"
+        f" {plural(lay.num_microbatches, 'micro-batch', 'micro-batches')} per step",
         f"  memory per GPU ({m.stage} stage): {fmt_bytes(m.total, unit)} of usable"
         f" {fmt_bytes(m.usable, unit)} -> {verdict} (margin {fmt_bytes(m.margin, unit)})",
     ]

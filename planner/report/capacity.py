@@ -119,7 +119,7 @@ def fill_capacity_sections(x: Sections, plan: dict[str, Any], spec: Spec) -> Non
         "Replicas serve around the clock; load splits evenly; latencies from a queueing"
         " approximation (M/G/inf running sequences, M/D/1 prefill queue; docs/plan.md"
         " 'Serving capacity'): confirm with a load test.",
-        f"Engine profile `{w.engine}` (assumed efficiencies, docs/spec.md);"
+        f"Engine profile {w.engine} (assumed efficiencies, docs/spec.md);"
         f" gpu_memory_utilization {w.gpu_memory_utilization:g}.",
     ]
     p = plan["plan"]

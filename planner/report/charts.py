@@ -1,9 +1,16 @@
 """The report's charts: one function per chart, plain numbers in, SVG text out.
 
 Determinism (the golden tests compare bytes): matplotlib's Agg/SVG backend,
-a fixed figure size, the bundled DejaVu Sans drawn as paths (so the output
-does not depend on the fonts installed), ``svg.hashsalt`` fixed (clip-path
-ids are hashes of it) and no ``Date`` metadata. matplotlib is imported
+a fixed figure size, text as real ``<text>`` elements in DejaVu Sans
+(``svg.fonttype: none``: searchable and copyable in the HTML and the PDF;
+the layout uses matplotlib's bundled DejaVu metrics, so it does not depend
+on the fonts installed), ``svg.hashsalt`` fixed (clip-path ids are hashes of
+it) and no ``Date`` metadata.
+
+Legends sit outside the plot area (right or below), so they never cross a
+line; money axes read USD with k/M; the spec's limits are drawn where it has
+them (usable memory, constraints.max_days, constraints.max_budget_usd,
+cluster.max_gpus). matplotlib is imported
 inside the functions only: ``planner`` must start fast without it.
 
 Sizes are plotted in GiB (2**30 bytes), money in USD; every axis says so.
@@ -19,7 +26,7 @@ from typing import Any
 
 from planner.units import GiB
 
-FIGSIZE = (7.0, 3.6)  # inches; fits an A4 or Letter text column
+FIGSIZE = (7.0, 4.0)  # inches; fits an A4 or Letter text column
 PALETTE = (
     "#4e79a7",
     "#f28e2b",
@@ -33,7 +40,7 @@ PALETTE = (
 )
 _RC = {
     "svg.hashsalt": "planner-report",
-    "svg.fonttype": "path",
+    "svg.fonttype": "none",
     "font.family": "DejaVu Sans",
     "font.size": 9.0,
     "axes.spines.top": False,
@@ -64,6 +71,35 @@ def _svg(fig: Any) -> str:
     return buf.getvalue()
 
 
+def usd_tick(value: float, _pos: object = None) -> str:
+    """A money axis tick: "USD 250k", "USD 1.5M" (never matplotlib's "1e6")."""
+    a = abs(value)
+    for div, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if a >= div:
+            return f"USD {value / div:,.3g}{suffix}"
+    return f"USD {value:,.0f}"
+
+
+def _legend_below(fig: Any, handles: Any, labels: Any) -> None:
+    """The legend below the plot area, never over the data (a figure legend
+    "outside": the constrained layout makes room for it; the width stays the
+    plot's, so a long title and a long label never collide)."""
+    fig.legend(handles, labels, loc="outside lower center", fontsize=8, frameon=False,
+               ncols=min(3, len(labels)))  # fmt: skip
+
+
+def _legend_outside(ax: Any) -> None:
+    handles, labels = ax.get_legend_handles_labels()
+    _legend_below(ax.figure, handles, labels)
+
+
+def _max_gpus_line(ax: Any, max_gpus: int | None, xs: Sequence[int]) -> None:
+    """A vertical "max_gpus" line when the x axis runs past cluster.max_gpus."""
+    if max_gpus is not None and xs and max(xs) > max_gpus:
+        ax.axvline(max_gpus, color="#b22222", linestyle="-.", linewidth=1.0,
+                   label=f"max_gpus ({max_gpus})")  # fmt: skip
+
+
 def _gib(n_bytes: float) -> float:
     return n_bytes / GiB
 
@@ -82,17 +118,18 @@ def _stacked(ax: Any, labels: Sequence[str], stacks: Sequence[Mapping[str, float
 
 
 def memory_comparison(simplified: Mapping[str, int], precise: Mapping[str, int]) -> str:
-    """Two stacked bars: the seed's simplified method and the precise method,
+    """Two stacked bars: the back-of-envelope method (the seed document's
+    simplified one) and the precise method,
     per component, in GiB, for one model replica."""
     with _figure() as (fig, ax):
         _stacked(
             ax,
-            ["simplified (seed)", "precise"],
+            ["back-of-envelope", "precise"],
             [{k: _gib(v) for k, v in simplified.items()}, {k: _gib(v) for k, v in precise.items()}],
         )
-        ax.set_title("Training memory of one replica: simplified vs precise")
+        ax.set_title("Training memory of one replica: back-of-envelope vs precise")
         ax.set_ylabel("memory (GiB, 2^30 bytes)")
-        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
+        _legend_outside(ax)
         return _svg(fig)
 
 
@@ -111,13 +148,18 @@ def plan_memory(
         ax.set_title(title)
         ax.set_ylabel("memory per GPU (GiB)")
         ax.tick_params(axis="x", labelsize=7)
-        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
+        _legend_outside(ax)
         return _svg(fig)
 
 
-def zero_stages(series: Mapping[str, Sequence[tuple[int, int]]], usable_bytes: int) -> str:
+def zero_stages(
+    series: Mapping[str, Sequence[tuple[int, int]]],
+    usable_bytes: int,
+    max_gpus: int | None = None,
+) -> str:
     """Memory per GPU (GiB) against the number of GPUs, one line per ZeRO
-    stage (or layout); the usable memory per GPU as a dashed line.
+    stage (or layout); the usable memory per GPU as a dashed line, and
+    cluster.max_gpus where the axis runs past it.
     ``series`` maps a label to (GPUs, bytes per GPU) points."""
     with _figure() as (fig, ax):
         xs: set[int] = set()
@@ -135,6 +177,7 @@ def zero_stages(series: Mapping[str, Sequence[tuple[int, int]]], usable_bytes: i
         ax.axhline(
             _gib(usable_bytes), color="black", linestyle="--", linewidth=1.0, label="usable per GPU"
         )
+        _max_gpus_line(ax, max_gpus, sorted(xs))
         ax.set_xscale("log", base=2)
         ticks = sorted(xs)
         ax.set_xticks(ticks, [str(t) for t in ticks])
@@ -142,13 +185,20 @@ def zero_stages(series: Mapping[str, Sequence[tuple[int, int]]], usable_bytes: i
         ax.set_title("Memory per GPU vs number of GPUs (data parallel, by ZeRO stage)")
         ax.set_xlabel("GPUs (data-parallel degree)")
         ax.set_ylabel("memory per GPU (GiB)")
-        ax.legend(fontsize=8, frameon=False)
+        _legend_outside(ax)
         return _svg(fig)
 
 
-def time_cost(points: Sequence[tuple[int, float, float | None]], chosen_gpus: int | None) -> str:
+def time_cost(
+    points: Sequence[tuple[int, float, float | None]],
+    chosen_gpus: int | None,
+    max_gpus: int | None = None,
+    max_days: float | None = None,
+    max_usd: float | None = None,
+) -> str:
     """Training days (left axis) and cost in USD (right axis) against the
-    number of GPUs; the recommended GPU count is marked."""
+    number of GPUs; the recommended GPU count is marked, and the spec's
+    deadline, budget and max_gpus are drawn where it has them."""
     with _figure() as (fig, ax):
         x = [p[0] for p in points]
         ax.plot(
@@ -164,6 +214,10 @@ def time_cost(points: Sequence[tuple[int, float, float | None]], chosen_gpus: in
         ax.minorticks_off()
         ax.set_xlabel("GPUs")
         ax.set_ylabel("duration (days)")
+        if max_days is not None:
+            ax.axhline(max_days, color=PALETTE[0], linestyle="--", linewidth=1.0,
+                       label=f"deadline (max_days {max_days:g})")  # fmt: skip
+        _max_gpus_line(ax, max_gpus, x)
         handles, labels = ax.get_legend_handles_labels()
         if all(p[2] is not None for p in points):
             ax2 = ax.twinx()
@@ -176,7 +230,11 @@ def time_cost(points: Sequence[tuple[int, float, float | None]], chosen_gpus: in
                 color=PALETTE[1],
                 label="cost (USD)",
             )
+            if max_usd is not None:
+                ax2.axhline(max_usd, color=PALETTE[1], linestyle="--", linewidth=1.0,
+                            label=f"budget ({usd_tick(max_usd)})")  # fmt: skip
             ax2.set_ylabel("cost (USD)")
+            ax2.yaxis.set_major_formatter(usd_tick)
             ax2.set_ylim(bottom=0)
             h2, l2 = ax2.get_legend_handles_labels()
             handles, labels = handles + h2, labels + l2
@@ -186,7 +244,8 @@ def time_cost(points: Sequence[tuple[int, float, float | None]], chosen_gpus: in
             labels.append(f"recommended ({chosen_gpus} GPUs)")
         ax.set_ylim(bottom=0)
         ax.set_title("Time and cost vs number of GPUs")
-        ax.legend(handles, labels, fontsize=8, frameon=False, loc="upper center")
+        # Below the plot: the right side holds the cost axis.
+        _legend_below(fig, handles, labels)
         return _svg(fig)
 
 
@@ -196,7 +255,7 @@ def precision_strategies(rows: Sequence[tuple[str, Mapping[str, float]]]) -> str
         _stacked(ax, [r[0] for r in rows], [r[1] for r in rows])
         ax.set_title("Model states per parameter by precision strategy")
         ax.set_ylabel("bytes per parameter")
-        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
+        _legend_outside(ax)
         return _svg(fig)
 
 

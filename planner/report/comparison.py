@@ -1,6 +1,7 @@
-"""Section 3: the seed's two methods side by side, each difference in one
-sentence, the seed's known mistakes where they apply (shared/SEED.md, "What
-it gets wrong"), and the precision strategies in bytes per parameter.
+"""Section 3: the seed document's two methods side by side (the report calls
+its simplified one the back-of-envelope method), each difference in one
+sentence, the document's known mistakes where they apply (shared/SEED.md,
+"What it gets wrong"), and the precision strategies in bytes per parameter.
 
 Input: the JSON of ``planner estimate`` (planner.engine.to_dict)."""
 
@@ -10,7 +11,7 @@ from typing import Any
 
 from planner.report.records import Note, Table, gib, gib_gb
 from planner.spec.model import Spec
-from planner.units import GB, fmt_bytes, fmt_int
+from planner.units import GB, fmt_bytes, fmt_count, fmt_int
 
 SEED_CASE = {"micro_batch": 32, "seq": 2048, "hidden": 4096, "layers": 32}
 ADAM = ("adam", "adamw")
@@ -28,7 +29,7 @@ def comparison_table(e: dict[str, Any]) -> Table:
         ("runtime overhead", gib(0), gib(p["runtime_overhead"])),
         ("total", gib(s["total"]), gib(p["total"])),
     ]
-    return Table(("component", "simplified (seed)", "precise"), tuple(rows))
+    return Table(("component", "back-of-envelope", "precise"), tuple(rows))
 
 
 def _largest_saved(p: dict[str, Any], n: int = 3) -> str:
@@ -49,16 +50,17 @@ def differences(e: dict[str, Any], spec: Spec) -> list[Note]:
             "Master weights",
             f"Mixed precision updates an fp32 copy of the weights ({gib(p['master_weights'])}),"
             " because 16-bit numbers cannot hold small updates (Micikevicius et al. 2018);"
-            " the simplified method leaves it out.",
+            " the back-of-envelope method leaves it out.",
         ),
         Note(
             "Optimizer states",
             f"{t.optimizer} keeps its states in fp32 ({gib(p['optimizer_states'])});"
-            f" the simplified method counts two 16-bit moments ({gib(s['optimizer_states'])}).",
+            " the back-of-envelope method counts two 16-bit moments"
+            f" ({gib(s['optimizer_states'])}).",
         ),
         Note(
             "Activations",
-            f"The simplified method keeps one 16-bit hidden state per layer"
+            f"The back-of-envelope method keeps one 16-bit hidden state per layer"
             f" ({gib(s['activations'])} in all); the layers actually save"
             f" {len(det['per_layer'])} tensors each for the backward pass"
             f" ({gib(p['activations_per_layer'])} per layer, largest: {_largest_saved(p)}),"
@@ -79,14 +81,14 @@ def differences(e: dict[str, Any], spec: Spec) -> list[Note]:
 
 
 def seed_mistakes(e: dict[str, Any], spec: Spec) -> list[Note]:
-    """The seed's known mistakes (shared/SEED.md) that apply to this spec."""
+    """The seed document's known mistakes (shared/SEED.md) that apply to this spec."""
     out: list[Note] = []
     m = e["model"]
     if spec.training is not None:
         t, a = spec.training, spec.model
         sa = e["memory"]["simplified"]["activations"]
         case = (t.micro_batch_size, t.sequence_length, a.hidden_size, a.num_layers)
-        claim = " (the seed says about 48 GB)" if case == tuple(SEED_CASE.values()) else ""
+        claim = " (the article says about 48 GB)" if case == tuple(SEED_CASE.values()) else ""
         out.append(
             Note(
                 "Activation arithmetic",
@@ -99,7 +101,7 @@ def seed_mistakes(e: dict[str, Any], spec: Spec) -> list[Note]:
                 "Activation model",
                 f"One hidden state per layer is far too little: this spec's layers save"
                 f" {gib(p['activations_per_layer'])} each, against"
-                f" {gib(sa / a.num_layers)} in the simplified method.",
+                f" {gib(sa / a.num_layers)} in the back-of-envelope method.",
             )
         )
         st = sum(p[k] for k in ("master_weights", "weights", "gradients", "optimizer_states"))
@@ -115,10 +117,12 @@ def seed_mistakes(e: dict[str, Any], spec: Spec) -> list[Note]:
             out.append(
                 Note(
                     "Offloading",
-                    f"Offloading Adam's two fp32 states frees 8 bytes per parameter"
-                    f" ({fmt_bytes(8 * n, 'GB')}), not the seed's 28 GB for 7e9 parameters;"
+                    f"Offloading Adam's two fp32 states frees 8 bytes per parameter, for"
+                    f" this model's {fmt_count(n)} parameters ({fmt_bytes(8 * n, 'GB')});"
                     f" with the fp32 master weights (ZeRO-Offload) 12 bytes per parameter"
-                    f" ({fmt_bytes(12 * n, 'GB')}).",
+                    f" ({fmt_bytes(12 * n, 'GB')}). The article's figure (28 GB for 7e9"
+                    f" parameters, 4 bytes per parameter) would say {fmt_bytes(4 * n, 'GB')}"
+                    " here, half the true saving.",
                 )
             )
         if t.precision == "fp8-mixed":
@@ -128,16 +132,17 @@ def seed_mistakes(e: dict[str, Any], spec: Spec) -> list[Note]:
         out.append(
             Note(
                 "Inference",
-                "The seed adds training activations to the weights; serving keeps no training"
-                " activations but needs the KV cache (2 x layers x kv_heads x head_dim x bytes"
-                " x batch x tokens; Pope et al. 2022) and a small working set.",
+                "The back-of-envelope method adds training activations to the weights; serving"
+                " keeps no training activations but needs the KV cache (2 x layers x kv_heads"
+                " x head_dim x bytes x batch x tokens; Pope et al. 2022) and a small working"
+                " set.",
             )
         )
     return out
 
 
 _FP8 = (
-    "The seed's 14 bytes per parameter for FP8 is not a measured figure. Transformer Engine"
+    "The article's 14 bytes per parameter for FP8 is not a measured figure. Transformer Engine"
     " keeps 16-bit weights with an fp32 master and adds an FP8 copy of each linear weight;"
     " this report assumes one FP8 byte per linear weight and ignores the few KiB of scaling"
     " state."
@@ -148,7 +153,7 @@ def _param_note(m: dict[str, Any]) -> Note:
     if m["given_by_count"]:
         text = (
             f"The spec gives the model by its parameter count ({fmt_int(m['parameters'])}), as"
-            " the seed does; the count is used as given. Real '7B' models differ"
+            " the article does; the count is used as given. Real '7B' models differ"
             " (Llama-2-7B has 6,738,415,616 parameters)."
         )
         if m.get("assumed"):

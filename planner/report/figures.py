@@ -9,6 +9,7 @@ from typing import Any
 
 from planner.plan.sweeps import Sweeps
 from planner.report import charts, serving
+from planner.report.budget import cluster_for
 from planner.report.plan_sections import zero_text
 from planner.report.records import Chart, gib
 from planner.spec.model import Spec
@@ -33,11 +34,11 @@ def _comparison(e: dict[str, Any]) -> tuple[str, str, str]:
     )
     ratio = p["total"] / s["total"]
     cap = (
-        f"The precise total ({gib(p['total'])}) is {ratio:,.1f}x the simplified one"
+        f"The precise total ({gib(p['total'])}) is {ratio:,.1f}x the back-of-envelope one"
         f" ({gib(s['total'])}); the gap is the fp32 master weights, the fp32 optimizer states and"
-        " the activations the simplified method leaves out."
+        " the activations the back-of-envelope method leaves out."
     )
-    return "Simplified vs precise memory (one replica)", cap, svg
+    return "Back-of-envelope vs precise memory (one replica)", cap, svg
 
 
 def _precision(e: dict[str, Any]) -> tuple[str, str, str]:
@@ -78,7 +79,7 @@ def _plan_bars(plan: dict[str, Any], sw: Sweeps) -> tuple[str, str, str]:
     return "Memory per GPU: plan and runners-up", cap, charts.plan_memory(bars, sw.usable)
 
 
-def _zero(plan: dict[str, Any], sw: Sweeps) -> tuple[str, str, str]:
+def _zero(plan: dict[str, Any], sw: Sweeps, spec: Spec) -> tuple[str, str, str]:
     series = sw.zero
     p = plan["plan"]
     cap = (
@@ -94,10 +95,12 @@ def _zero(plan: dict[str, Any], sw: Sweeps) -> tuple[str, str, str]:
             f" The plan shards hybrid ({zero_text(p)}): its line levels off once the"
             f" {p['zero_shard_group']}-rank shards are full, and more replicas add no saving."
         )
-    return "Memory per GPU vs GPU count by ZeRO stage", cap, charts.zero_stages(series, sw.usable)
+    max_gpus = cluster_for(spec, p["gpu"]).max_gpus
+    svg = charts.zero_stages(series, sw.usable, max_gpus)
+    return "Memory per GPU vs GPU count by ZeRO stage", cap, svg
 
 
-def _time_cost(plan: dict[str, Any], sw: Sweeps) -> tuple[str, str, str] | None:
+def _time_cost(plan: dict[str, Any], sw: Sweeps, spec: Spec) -> tuple[str, str, str] | None:
     pts = sw.gpus
     if len(pts) < 2:
         return None
@@ -106,7 +109,16 @@ def _time_cost(plan: dict[str, Any], sw: Sweeps) -> tuple[str, str, str] | None:
         " shorten the run until communication and the pipeline bubble grow; cost rises with"
         " every GPU that waits. The objective picked the marked point."
     )
-    return "Time and cost vs GPU count", cap, charts.time_cost(pts, plan["plan"]["gpus"])
+    c, max_gpus = spec.constraints, cluster_for(spec, plan["plan"]["gpu"]).max_gpus
+    limits = [f"the deadline (max_days {c.max_days:g})"] if c.max_days is not None else []
+    if c.max_budget_usd is not None:
+        limits.append(f"the budget (max_budget_usd {c.max_budget_usd:,.0f})")
+    if max(p[0] for p in pts) > max_gpus:
+        limits.append(f"cluster.max_gpus ({max_gpus}): points right of it need more GPUs")
+    if limits:
+        cap += " Lines mark " + "; ".join(limits) + "."
+    svg = charts.time_cost(pts, plan["plan"]["gpus"], max_gpus, c.max_days, c.max_budget_usd)
+    return "Time and cost vs GPU count", cap, svg
 
 
 def _serving(e: dict[str, Any], plan: dict[str, Any], spec: Spec) -> tuple[str, str, str]:
@@ -142,8 +154,8 @@ def make_charts(
     if spec.training is not None:
         made += [("memory_comparison", _comparison(e)), ("precision_strategies", _precision(e))]
         if plan is not None and sw is not None:
-            made += [("plan_memory", _plan_bars(plan, sw)), ("zero_stages", _zero(plan, sw)),
-                     ("time_cost", _time_cost(plan, sw))]  # fmt: skip
+            made += [("plan_memory", _plan_bars(plan, sw)), ("zero_stages", _zero(plan, sw, spec)),
+                     ("time_cost", _time_cost(plan, sw, spec))]  # fmt: skip
     else:
         assert plan is not None, "an inference report needs its serving plan (plan_json)"
         if "capacity" in plan:

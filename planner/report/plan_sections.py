@@ -14,7 +14,16 @@ from planner.plan.sweeps import Sweeps
 from planner.report import budget as bud
 from planner.report.records import Sections, Table, gib
 from planner.spec.model import Spec
-from planner.units import fmt_duration, fmt_int, fmt_pct, fmt_usd
+from planner.units import (
+    fmt_beyond,
+    fmt_change,
+    fmt_duration,
+    fmt_duration_range,
+    fmt_int,
+    fmt_nodes,
+    fmt_pct,
+    fmt_usd,
+)
 
 MEMORY_ROWS = (
     ("weights", "16-bit working weights"),
@@ -80,8 +89,9 @@ def _constraints(plan: dict[str, Any], spec: Spec) -> Table:
     if c.max_days is not None:
         over = tm["days"] - c.max_days
         rows.append(("duration (constraints.max_days)", f"{c.max_days:g} days",
-                     f"{tm['days']:,.1f} days",
-                     "met" if over <= 0 else f"not met: {over:,.1f} days over"))  # fmt: skip
+                     f"{fmt_beyond(tm['days'], c.max_days)} days",
+                     "met" if over <= 0
+                     else f"not met: {fmt_beyond(over, 0)} days over"))  # fmt: skip
     if c.max_budget_usd is not None and cost["usd"] is not None:
         over = cost["usd"] - c.max_budget_usd
         rows.append(("cost (constraints.max_budget_usd)", fmt_usd(c.max_budget_usd),
@@ -123,10 +133,12 @@ def training_summary(plan: dict[str, Any] | None, spec: Spec, sw: Sweeps) -> Sum
         reason="; ".join(errors) + ("." if errors else ""),
         gpus=p["gpus"],
         gpu_name=cl.gpu.name,
-        nodes=f"{p['nodes']} node{'s' if p['nodes'] > 1 else ''} of {cl.gpus_per_node} GPUs",
+        nodes=fmt_nodes(p["gpus"], cl.gpus_per_node),
         layout=layout_text(p),
         duration=fmt_duration(tm["days"] * 86400),
-        duration_range=f"{tm['days_low']:,.1f} to {tm['days_high']:,.1f} days",
+        duration_range=fmt_duration_range(
+            tm["days_low"] * 86400, tm["days_high"] * 86400, like=tm["days"] * 86400
+        ),
         gpu_hours=f"{tm['gpu_hours']:,.0f}",
         cost="no price" if usd is None else fmt_usd(usd),
         price=bud.price_text(cl),
@@ -162,7 +174,7 @@ def _optimizations(sw: Sweeps, plan: dict[str, Any]) -> Table | None:
         saved = mem.total - p["memory_per_gpu"]["total"]
         fits = "fits" if mem.fits else "does not fit"
         rows.append((name, gib(mem.total) + f" ({fits})", gib(saved),
-                     f"{fmt_pct(days / rt.days - 1)} longer"))  # fmt: skip
+                     fmt_change(days / rt.days - 1)))  # fmt: skip
     if not rows:
         return None
     return Table(("optimization", "memory per GPU without it", "saves", "time cost"), tuple(rows))
@@ -220,7 +232,7 @@ def _layout_table(plan: dict[str, Any], spec: Spec) -> Table:
     cl = bud.cluster_for(spec, p["gpu"])
     rows = [
         ("GPU", cl.gpu.name),
-        ("GPUs", f"{p['gpus']} ({p['nodes']} node(s) of {cl.gpus_per_node})"),
+        ("GPUs", f"{p['gpus']} ({fmt_nodes(p['gpus'], cl.gpus_per_node)})"),
         ("tensor parallel (t)", str(p["tensor_parallel"])),
         ("sequence parallel", "yes" if p["sequence_parallel"] else "no"),
         ("pipeline parallel (p)", str(p["pipeline_parallel"])),

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import jinja2
 
-from planner.textsafe import md_escape
+from planner.textsafe import md_escape, md_escape_inline, md_escape_start
 from planner.units import fmt_bytes, fmt_duration, fmt_usd
 
 
@@ -27,6 +27,22 @@ def templates_dir() -> Path:
     if (shipped / "md").is_dir():
         return shipped
     return Path(__file__).resolve().parents[2] / "templates"
+
+
+_LITERAL = re.compile(r"``([^`]+)``|`([^`]+)`")
+
+
+def md_doc(text: object) -> str:
+    """Our own prose (a rule's docstring) for Markdown: RST literals
+    (````name````) and Markdown ones (```name```) become code spans, the rest is
+    escaped as ``md_escape`` does, so no backtick is ever printed literally."""
+    s, out, pos = str(text).replace("\r", " ").replace("\n", " "), [], 0
+    for m in _LITERAL.finditer(s):
+        out.append(md_escape_inline(s[pos : m.start()]))
+        out.append(f"`{m.group(1) or m.group(2)}`")
+        pos = m.end()
+    out.append(md_escape_inline(s[pos:]))
+    return md_escape_start("".join(out))
 
 
 RULE_ID = re.compile(r"^[A-Z]{3}-[0-9]{3}$")
@@ -57,5 +73,6 @@ def environment() -> jinja2.Environment:
         duration=fmt_duration,
         rule_ref=rule_ref,
         md=md_escape,
+        md_doc=md_doc,
     )
     return env

@@ -19,7 +19,7 @@ import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,16 +37,35 @@ class Rendered:
     files: dict[str, bytes]  # relative path -> content
 
 
-def build(spec_path: str | Path, paper: str | None = None, charts: bool = True) -> ReportContext:
-    """Spec file -> Result (planner.pipeline.evaluate) -> ReportContext."""
+OnStage = Callable[[str], None]
+
+
+def _quiet(_stage: str) -> None:
+    pass
+
+
+def build(
+    spec_path: str | Path,
+    paper: str | None = None,
+    charts: bool = True,
+    on_stage: OnStage = _quiet,
+) -> ReportContext:
+    """Spec file -> Result (planner.pipeline.evaluate) -> ReportContext.
+    ``on_stage`` is told each stage as it starts (planner.progress)."""
     from planner.pipeline import evaluate
     from planner.report.context import build_context
     from planner.spec import load_spec
 
-    return build_context(evaluate(load_spec(spec_path)), paper=paper, charts=charts)
+    on_stage("validating the spec")
+    spec = load_spec(spec_path)
+    on_stage("planning (memory, layout search, time)")
+    result = evaluate(spec)
+    on_stage("building the report and its charts")
+    return build_context(result, paper=paper, charts=charts)
 
 
-def render(ctx: ReportContext, formats: Sequence[str]) -> Rendered:
+def render(ctx: ReportContext, formats: Sequence[str], on_stage: OnStage = _quiet) -> Rendered:
+    on_stage("rendering Markdown")
     md = render_markdown(ctx)
     files: dict[str, bytes] = {}
     if "md" in formats:
@@ -54,10 +73,12 @@ def render(ctx: ReportContext, formats: Sequence[str]) -> Rendered:
         for c in ctx.charts.values():
             files[f"{ctx.chart_dir}/{c.filename}"] = c.svg.encode("utf-8")
     if "html" in formats or "pdf" in formats:
+        on_stage("rendering HTML")
         html = render_html(ctx, md)
         if "html" in formats:
             files[f"{ctx.name}.html"] = html.encode("utf-8")
         if "pdf" in formats:
+            on_stage("printing the PDF (WeasyPrint)")
             files[f"{ctx.name}.pdf"] = _interruptible(render_pdf, html)
     return Rendered(ctx.name, files)
 
@@ -93,10 +114,21 @@ def parse_formats(text: str) -> tuple[str, ...]:
 
 
 def write_report(
-    spec_path: str | Path, out_dir: str, formats: Sequence[str], paper: str | None = None
+    spec_path: str | Path,
+    out_dir: str,
+    formats: Sequence[str],
+    paper: str | None = None,
+    on_stage: OnStage = _quiet,
 ) -> list[Path]:
     """One spec's report (see ``write_reports``)."""
-    return write_reports([spec_path], out_dir, formats, paper)
+    return write_reports(
+        [spec_path], out_dir, formats, paper, lambda _i, _p: nullcontext(on_stage), on_stage
+    )
+
+
+# Per spec (its index from 1 and its path): a context that yields the
+# callback told each stage (planner.progress.Progress in the CLI).
+StageContext = Callable[[int, str], AbstractContextManager[OnStage]]
 
 
 def write_reports(
@@ -104,7 +136,8 @@ def write_reports(
     out_dir: str,
     formats: Sequence[str],
     paper: str | None = None,
-    progress: Callable[[int, str], None] | None = None,
+    progress: StageContext | None = None,
+    on_write: OnStage = _quiet,
 ) -> list[Path]:
     """Render every spec's report, then write them all as one set; returns
     the paths written (empty for stdout). Nothing is written until every
@@ -116,19 +149,20 @@ def write_reports(
             " give exactly one spec and one -f"
         )
     contexts = []
+    outs = []
     names: dict[str, str] = {}
     for i, path in enumerate(spec_paths, start=1):
-        if progress is not None:
-            progress(i, str(path))
-        ctx = build(path, paper)
-        if ctx.name in names:
-            raise PlannerError(
-                f"{path}: spec name {ctx.name!r} is also the name of {names[ctx.name]}; each"
-                " report in one run needs its own name (nothing was written)"
-            )
-        names[ctx.name] = str(path)
-        contexts.append(ctx)
-    outs = [render(ctx, formats) for ctx in contexts]
+        with (progress or (lambda _i, _p: nullcontext(_quiet)))(i, str(path)) as on_stage:
+            ctx = build(path, paper, on_stage=on_stage)
+            if ctx.name in names:
+                raise PlannerError(
+                    f"{path}: spec name {ctx.name!r} is also the name of {names[ctx.name]}; each"
+                    " report in one run needs its own name (nothing was written)"
+                )
+            names[ctx.name] = str(path)
+            contexts.append(ctx)
+            outs.append(render(ctx, formats, on_stage))
+    on_write("writing files")
     if out_dir == "-":
         ((_name, data),) = [(k, v) for k, v in outs[0].files.items() if not k.endswith(".svg")]
         sys.stdout.buffer.write(data)

@@ -15,6 +15,8 @@ All problems are returned together.
 
 from __future__ import annotations
 
+from typing import Any
+
 from planner.catalog import gib_to_bytes
 from planner.errors import Problem
 from planner.spec.limits import MODEL_LIMITS, check_range
@@ -171,3 +173,37 @@ def clean_spec(spec: Spec) -> Spec:
         model=model,
         clusters=clusters,
     )
+
+
+def _count(section: Any, key: str, default: int | None = None) -> int | None:
+    """A positive integer from the raw YAML mapping, or ``default``; None when
+    it is missing or malformed (the schema reports that one)."""
+    v = section.get(key, default) if isinstance(section, dict) else None
+    return v if isinstance(v, int) and not isinstance(v, bool) and v > 0 else None
+
+
+def divisibility_checks(data: dict[str, Any]) -> list[Problem]:
+    """Cross-field checks that need only two integers of the raw YAML, so they
+    run even when other fields fail the schema: every problem is reported at
+    once, these included (mkdocs' ``config/base.py::validate`` habit)."""
+    problems = []
+    t = data.get("training")
+    mbs = _count(t, "micro_batch_size", 1)
+    gbs = _count(t, "global_batch_size", mbs)
+    if mbs and gbs and gbs % mbs:
+        problems.append(
+            Problem(
+                "training.global_batch_size",
+                f"must be a multiple of micro_batch_size ({mbs}); got {gbs}",
+            )
+        )
+    par = data.get("parallelism")
+    dp, group = _count(par, "data_parallel"), _count(par, "zero_shard_group")
+    if dp and group and dp % group:
+        problems.append(
+            Problem(
+                "parallelism.zero_shard_group",
+                f"must divide data_parallel ({dp}); got {group}",
+            )
+        )
+    return problems

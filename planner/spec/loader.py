@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from planner.errors import Problem, SpecError
-from planner.spec.crosscheck import clean_spec, spec_problems
+from planner.spec.crosscheck import clean_spec, divisibility_checks, spec_problems
 from planner.spec.limits import range_problems
 from planner.spec.model import Spec, resolve
 from planner.spec.safe_yaml import MAX_SPEC_BYTES, dotted, parse_yaml, read_bounded
@@ -170,6 +170,11 @@ def load_spec_text(text: str, filename: str = "<spec>", base_dir: Path | None = 
                 )
             ],
         )
+    # Cross-field checks on the raw mapping: reported with everything else.
+    cross = [
+        Problem(p.path, p.message, _line_for(lines, _split(p.path)))
+        for p in divisibility_checks(data)
+    ]
     try:
         raw = SpecFile.model_validate(data)
     except ValidationError as exc:
@@ -181,9 +186,9 @@ def load_spec_text(text: str, filename: str = "<spec>", base_dir: Path | None = 
             allowed = _allowed_fields(SpecFile, loc) if err["type"] == "extra_forbidden" else []
             problems.append(Problem(_dotted(path), _message(err, allowed), _line_for(lines, path)))
         problems += _name_checks(data, lines)
-        raise SpecError(filename, problems) from None
+        raise SpecError(filename, problems + cross) from None
     if problems:
-        raise SpecError(filename, problems)
+        raise SpecError(filename, problems + cross)
     more = range_problems(raw.model_dump())
     # Out-of-range values are never resolved: resolve() converts units and
     # builds the model from them (1e300 GiB of host memory would overflow).
@@ -198,11 +203,11 @@ def load_spec_text(text: str, filename: str = "<spec>", base_dir: Path | None = 
             for p in spec_problems(spec, raw)
             if p.path not in seen and p.path.split(".")[0] not in seen
         ]
-    if more:
+    if more or cross:
         fixed = [
             Problem(p.path, p.message, p.line or _line_for(lines, _split(p.path))) for p in more
         ]
-        raise SpecError(filename, fixed)
+        raise SpecError(filename, fixed + cross)
     assert spec is not None
     return clean_spec(spec)
 

@@ -380,14 +380,6 @@ def _cluster(
 def _workload_checks(raw: SpecFile, arch: Architecture, problems: list[Problem]) -> None:
     t = raw.training
     if t is not None:
-        gbs = t.global_batch_size or t.micro_batch_size
-        if gbs % t.micro_batch_size:
-            problems.append(
-                Problem(
-                    "training.global_batch_size",
-                    f"must be a multiple of micro_batch_size ({t.micro_batch_size}); got {gbs}",
-                )
-            )
         if arch.position == "learned" and t.sequence_length > arch.max_position_embeddings:
             problems.append(
                 Problem(
@@ -428,26 +420,12 @@ def _workload_checks(raw: SpecFile, arch: Architecture, problems: list[Problem])
             )
 
 
-def _parallelism_checks(raw: SpecFile, problems: list[Problem]) -> None:
-    par = raw.parallelism
-    if par is None or not par.zero_shard_group or not par.data_parallel:
-        return
-    if par.data_parallel % par.zero_shard_group:
-        problems.append(
-            Problem(
-                "parallelism.zero_shard_group",
-                f"must divide data_parallel ({par.data_parallel}); got {par.zero_shard_group}",
-            )
-        )
-
-
 def resolve(raw: SpecFile, filename: str, base_dir: Path) -> tuple[Spec | None, list[Problem]]:
     problems: list[Problem] = []
     arch = _architecture(raw.model, base_dir, problems)
     clusters = _cluster(raw.cluster, raw.assumptions, problems)
     if arch is not None:
         _workload_checks(raw, arch, problems)
-    _parallelism_checks(raw, problems)
     if problems or arch is None:
         return None, problems
     spec = Spec(

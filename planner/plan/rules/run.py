@@ -7,7 +7,7 @@ from __future__ import annotations
 from planner.findings import Finding, ev
 from planner.plan.result import Plan
 from planner.plan.rules.registry import gpus_text, register
-from planner.units import fmt_bytes, fmt_pct
+from planner.units import fmt_beyond, fmt_bytes, fmt_pct
 
 
 @register("REC-006", "Narayanan et al. 2021 s3.2, Takeaway #1")
@@ -76,15 +76,6 @@ def cannot_fit(plan: Plan) -> list[Finding]:
     return [Finding("REC-008", "error", msg, tuple(evidence))]
 
 
-def days_text(days: float, limit: float) -> str:
-    """Days with enough digits that a comparison with ``limit`` reads true
-    ("3.004 days > max_days 3", not "3.0 days > max_days 3")."""
-    for digits in (1, 2, 3, 4):
-        if round(days, digits) != round(limit, digits):
-            return f"{days:,.{digits}f}"
-    return f"{days:,.6f}"
-
-
 @register("REC-009", "the plan's time model (docs/plan.md, Time model); linear scaling bound")
 def deadline(plan: Plan) -> list[Finding]:
     """Say when the run cannot meet ``constraints.max_days``, and by how much.
@@ -97,8 +88,8 @@ def deadline(plan: Plan) -> list[Finding]:
         return []
     need = -(-round(plan.layout.gpus * t.days / limit * 1000) // 1000)
     msg = (
-        f"takes {days_text(t.days, limit)} days > max_days {limit:g}"
-        f" ({t.days - limit:,.1f} days, {fmt_pct(t.days / limit - 1)} over);"
+        f"takes {fmt_beyond(t.days, limit)} days > max_days {limit:g}"
+        f" ({fmt_beyond(t.days - limit, 0)} days, {fmt_pct(t.days / limit - 1)} over);"
         f" meeting it needs at least about {need} GPUs"
     )
     evidence = (
