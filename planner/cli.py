@@ -167,6 +167,19 @@ def report(specs: tuple[str, ...], out_dir: str, formats: str, paper: str | None
 
     Example: planner report specs/seed-7b.yaml -o out -f md,html,pdf
     """
+    from planner.report import pdfworker
+
+    # Forked first, so that WeasyPrint loads while the planner plans.
+    printer = pdfworker.printer("pdf" in [f.strip() for f in formats.split(",")])
+    try:
+        _report(specs, out_dir, formats, paper, printer)
+    finally:
+        printer.close()
+
+
+def _report(
+    specs: tuple[str, ...], out_dir: str, formats: str, paper: str | None, printer: Any
+) -> None:
     from contextlib import contextmanager
 
     from planner.progress import Progress
@@ -184,7 +197,7 @@ def report(specs: tuple[str, ...], out_dir: str, formats: str, paper: str | None
                 click.echo(line.head, err=True)
             yield line.stage
 
-    for written in write_reports(specs, out_dir, fmts, paper, progress):
+    for written in write_reports(specs, out_dir, fmts, paper, progress, printer=printer):
         if len(specs) <= 3 and not written.name.endswith(".svg"):
             click.echo(clean(f"  {written}"), err=True)
 

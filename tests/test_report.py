@@ -66,7 +66,7 @@ def test_reports_are_current(at_root: None) -> None:
 
 
 def test_writer_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, at_root: None) -> None:
-    import planner.report.writer as w
+    import planner.report.pdf as w
 
     def boom(html: str) -> bytes:
         raise RuntimeError("printer on fire")

@@ -17,19 +17,15 @@ embedded font subsets a fixed timestamp (``_fixed_font_timestamp``).
 
 from __future__ import annotations
 
-import hashlib
-import os
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from planner.report.charts import inline
 from planner.report.context import ReportContext
+from planner.report.pdf import render_pdf
 from planner.report.templating import RULE_ID, environment
 
 FORMATS = ("md", "html", "pdf")
-FONT_EPOCH = "1704067200"  # 2024-01-01T00:00:00Z, stamped into embedded fonts
 
 
 def render_markdown(ctx: ReportContext) -> str:
@@ -87,31 +83,4 @@ def render_html(ctx: ReportContext, markdown: str) -> str:
     return env.get_template("html/page.html.j2").render(ctx=ctx, body=body, css=css)
 
 
-def pdf_identifier(html: str) -> bytes:
-    """A fixed PDF /ID for the same content (a hash of the HTML), so that the
-    same spec prints the same bytes."""
-    return hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode("ascii")
-
-
-@contextmanager
-def _fixed_font_timestamp() -> Iterator[None]:
-    """fontTools stamps the embedded font subsets' ``head.modified`` with the
-    current time unless SOURCE_DATE_EPOCH is set (fontTools.misc.timeTools
-    .timestampNow; reproducible-builds.org convention): pin it while
-    printing."""
-    old = os.environ.get("SOURCE_DATE_EPOCH")
-    os.environ["SOURCE_DATE_EPOCH"] = old or FONT_EPOCH
-    try:
-        yield
-    finally:
-        if old is None:
-            del os.environ["SOURCE_DATE_EPOCH"]
-
-
-def render_pdf(html: str) -> bytes:
-    from weasyprint import HTML
-
-    with _fixed_font_timestamp():
-        out = HTML(string=html, base_url=None).write_pdf(pdf_identifier=pdf_identifier(html))
-    assert out is not None  # write_pdf returns bytes when no target is given
-    return out
+__all__ = ["FORMATS", "render_html", "render_markdown", "render_pdf"]

@@ -20,24 +20,36 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from planner.errors import PlannerError
+from planner.report import pdf as pdf_module
+from planner.report import pdfworker
 from planner.report.context import ReportContext
-from planner.report.render import FORMATS, render_html, render_markdown, render_pdf
+from planner.report.render import FORMATS, render_html, render_markdown
 
 
 @dataclass(frozen=True)
 class Rendered:
-    """A report in every requested format, in memory."""
+    """A report in every requested format, in memory. ``later`` holds the
+    files still being printed (the PDF, by planner.report.pdfworker);
+    ``done()`` waits for them."""
 
     name: str
     files: dict[str, bytes]  # relative path -> content
+    later: dict[str, Callable[[], bytes]] = field(default_factory=dict)
+
+    def done(self) -> Rendered:
+        files = dict(self.files)
+        for rel, wait in self.later.items():
+            files[rel] = wait()
+        return Rendered(self.name, files)
 
 
 OnStage = Callable[[str], None]
+Printer = pdfworker.Worker | pdfworker.InProcess
 
 
 def _quiet(_stage: str) -> None:
@@ -64,7 +76,14 @@ def build(
     return build_context(result, paper=paper, charts=charts)
 
 
-def render(ctx: ReportContext, formats: Sequence[str], on_stage: OnStage = _quiet) -> Rendered:
+def render(
+    ctx: ReportContext,
+    formats: Sequence[str],
+    on_stage: OnStage = _quiet,
+    pdf: Printer | None = None,
+) -> Rendered:
+    """The report in ``formats``; with ``pdf`` (a planner.report.pdfworker
+    printer) the PDF is queued there and left in ``Rendered.later``."""
     on_stage("rendering Markdown")
     md = render_markdown(ctx)
     files: dict[str, bytes] = {}
@@ -77,9 +96,12 @@ def render(ctx: ReportContext, formats: Sequence[str], on_stage: OnStage = _quie
         html = render_html(ctx, md)
         if "html" in formats:
             files[f"{ctx.name}.html"] = html.encode("utf-8")
+        if "pdf" in formats and pdf is not None:
+            on_stage("queueing the PDF (WeasyPrint)")
+            return Rendered(ctx.name, files, {f"{ctx.name}.pdf": pdf.submit(html)})
         if "pdf" in formats:
             on_stage("printing the PDF (WeasyPrint)")
-            files[f"{ctx.name}.pdf"] = _interruptible(render_pdf, html)
+            files[f"{ctx.name}.pdf"] = _interruptible(pdf_module.render_pdf, html)
     return Rendered(ctx.name, files)
 
 
@@ -138,11 +160,14 @@ def write_reports(
     paper: str | None = None,
     progress: StageContext | None = None,
     on_write: OnStage = _quiet,
+    printer: Printer | None = None,
 ) -> list[Path]:
     """Render every spec's report, then write them all as one set; returns
     the paths written (empty for stdout). Nothing is written until every
     report is rendered, so a bad spec, an error or Ctrl-C anywhere leaves
-    the output folder as it was."""
+    the output folder as it was. PDFs are printed by ``printer`` (a
+    planner.report.pdfworker printer; by default one made and closed here)
+    while the next spec is planned."""
     if out_dir == "-" and (len(formats) != 1 or len(spec_paths) != 1):
         raise PlannerError(
             "`-o -` writes one spec's report in one format to stdout:"
@@ -151,17 +176,25 @@ def write_reports(
     contexts = []
     outs = []
     names: dict[str, str] = {}
-    for i, path in enumerate(spec_paths, start=1):
-        with (progress or (lambda _i, _p: nullcontext(_quiet)))(i, str(path)) as on_stage:
-            ctx = build(path, paper, on_stage=on_stage)
-            if ctx.name in names:
-                raise PlannerError(
-                    f"{path}: spec name {ctx.name!r} is also the name of {names[ctx.name]}; each"
-                    " report in one run needs its own name (nothing was written)"
-                )
-            names[ctx.name] = str(path)
-            contexts.append(ctx)
-            outs.append(render(ctx, formats, on_stage))
+    own = printer is None
+    pdf = pdfworker.printer("pdf" in formats) if printer is None else printer
+    try:
+        for i, path in enumerate(spec_paths, start=1):
+            with (progress or (lambda _i, _p: nullcontext(_quiet)))(i, str(path)) as on_stage:
+                ctx = build(path, paper, on_stage=on_stage)
+                if ctx.name in names:
+                    raise PlannerError(
+                        f"{path}: spec name {ctx.name!r} is also the name of {names[ctx.name]};"
+                        " each report in one run needs its own name (nothing was written)"
+                    )
+                names[ctx.name] = str(path)
+                contexts.append(ctx)
+                outs.append(render(ctx, formats, on_stage, pdf))
+        on_write("waiting for the PDFs" if "pdf" in formats else "writing files")
+        outs = [r.done() for r in outs]
+    finally:
+        if own:
+            pdf.close()
     on_write("writing files")
     if out_dir == "-":
         ((_name, data),) = [(k, v) for k, v in outs[0].files.items() if not k.endswith(".svg")]
