@@ -60,7 +60,8 @@ def test_compute_term_is_flops_over_peak_times_mfu() -> None:
 # peak on executed FLOPs) and these Llama 2 totals (about 45% of peak over
 # the whole run counting attention FLOPs, i.e. about 52% steady at goodput
 # 0.85). One MFU cannot fit 7B and 70B exactly (their layouts add different
-# bubble and communication terms; predictions are 1.04x and 1.13x), and the
+# bubble and communication terms; predictions are 1.03x and 1.11x at the fitted
+# goodput 0.83), and the
 # published totals include restarts Meta does not quantify: 15% covers both.
 @pytest.mark.parametrize(
     ("preset", "published"), [("llama-2-7b", 184_320), ("llama-2-70b", 1_720_320)]
