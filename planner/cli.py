@@ -76,6 +76,20 @@ UNIT = click.option(
 )
 
 
+def _evaluate(spec: str) -> Any:
+    """Load and evaluate one spec (planner.pipeline.Result); a run still
+    going after 2 s shows its stage on stderr (planner.progress)."""
+    from planner.pipeline import evaluate
+    from planner.progress import QUIET_SECONDS, Progress
+    from planner.spec import load_spec
+
+    with Progress(1, 1, clean(spec), delay=QUIET_SECONDS) as p:
+        p.stage("validating the spec")
+        loaded = load_spec(spec)
+        p.stage("planning (memory, layout search, time)")
+        return evaluate(loaded)
+
+
 @main.command(context_settings=CONTEXT)
 @click.argument("spec", type=click.Path(dir_okay=False))
 @FORMAT
@@ -86,10 +100,7 @@ def estimate(spec: str, fmt: str, unit: str) -> None:
 
     Example: planner estimate specs/seed-7b.yaml --format json
     """
-    from planner.pipeline import evaluate
-    from planner.spec import load_spec
-
-    result = evaluate(load_spec(spec))
+    result = _evaluate(spec)
     if fmt == "json":
         _emit(result.estimate_json)
     else:
@@ -110,10 +121,7 @@ def plan(spec: str, fmt: str, unit: str) -> None:
 
     Example: planner plan specs/seed-7b.yaml --format json
     """
-    from planner.pipeline import evaluate
-    from planner.spec import load_spec
-
-    result = evaluate(load_spec(spec))
+    result = _evaluate(spec)
     if fmt == "json":
         _emit(result.plan_json)
     elif result.serving is not None:
@@ -249,6 +257,7 @@ def measure(spec: str, step: bool, device: str, layers: int | None, fmt: str, un
     """
     from planner.measure import case_from_spec
     from planner.measure import measure as run
+    from planner.progress import QUIET_SECONDS, Progress
     from planner.spec import load_spec
 
     if not step and (layers is not None or device != "cpu"):
@@ -258,7 +267,10 @@ def measure(spec: str, step: bool, device: str, layers: int | None, fmt: str, un
         from planner.measure import measure_step
         from planner.measure.stepcompare import DEFAULT_LAYERS
 
-        data = measure_step(loaded, DEFAULT_LAYERS if layers is None else layers, device).to_dict()
+        n = DEFAULT_LAYERS if layers is None else layers
+        with Progress(1, 1, clean(spec), delay=QUIET_SECONDS) as p:
+            p.stage(f"running training steps on {device} ({n} layers, then up to {2 * n})")
+            data = measure_step(loaded, n, device).to_dict()
         if fmt == "json":
             _emit(data)
         else:
@@ -268,7 +280,9 @@ def measure(spec: str, step: bool, device: str, layers: int | None, fmt: str, un
         return
     case = case_from_spec(loaded)
     assert loaded.training is not None
-    result = run(case, loaded.training.implementation)
+    with Progress(1, 1, clean(spec), delay=QUIET_SECONDS) as p:
+        p.stage("tracing the Hugging Face model under fake tensors")
+        result = run(case, loaded.training.implementation)
     if fmt == "json":
         _emit(result.to_dict())
     else:

@@ -51,3 +51,28 @@ def test_not_a_terminal_one_line_per_spec(tmp_path: Path, monkeypatch: pytest.Mo
     heads = [ln for ln in lines if ln.startswith("[")]
     assert heads == [f"[1/2] {specs[0]}", f"[2/2] {specs[1]}"], lines
     assert "\r" not in r.output
+
+
+def test_quick_commands_print_nothing_before_the_delay() -> None:
+    """`planner plan`/`estimate`/`measure` pass a 2 s delay: a run done
+    sooner prints nothing; one still going shows its stage."""
+    import time
+
+    quick = _Tty()
+    with Progress(1, 1, "specs/seed-7b.yaml", quick, delay=5.0) as p:
+        p.stage("planning")
+    assert quick.getvalue() == ""
+    slow, log = _Tty(), io.StringIO()
+    for stream in (slow, log):
+        with Progress(1, 1, "specs/big.yaml", stream, delay=0.05) as p:
+            p.stage("planning (memory, layout search, time)")
+            time.sleep(0.3)
+    assert "specs/big.yaml: planning (memory, layout search, time) (0." in slow.getvalue()
+    assert slow.getvalue().endswith("\r\x1b[K")
+    assert log.getvalue() == "specs/big.yaml: planning (memory, layout search, time) ...\n"
+
+
+def test_plan_on_a_quick_spec_keeps_stderr_empty(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    r = CliRunner().invoke(main, ["plan", "specs/seed-7b.yaml", "--format", "json"])
+    assert r.exit_code == 0 and r.stderr == ""
