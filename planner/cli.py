@@ -191,6 +191,30 @@ def report(specs: tuple[str, ...], out_dir: str, formats: str, paper: str | None
 
 @main.command(context_settings=CONTEXT)
 @click.argument("specs", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("-o", "--output", "out_dir", default=None,
+              help="Write the comparison report into this folder (with -f: reports).")  # fmt: skip
+@click.option("-f", "formats", default=None,
+              help="Report formats: md, html, pdf, xlsx (with -o: md,html,pdf).")  # fmt: skip
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="What stdout prints.")  # fmt: skip
+@click.option("--name", default=None, help="Report file name (default compare-<common prefix>).")
+def compare(
+    specs: tuple[str, ...], out_dir: str | None, formats: str | None, fmt: str, name: str | None
+) -> None:
+    """Compare options (specs that differ in GPU, cloud, pricing, layout...)
+    side by side and recommend one: the best feasible option by the specs'
+    objective. Exits 1 when no option is feasible.
+
+    Example: planner compare specs/compare/llama-3-70b-*.yaml -o reports -f md,html,pdf,xlsx
+    """
+    from planner.compare.cli import run_compare
+
+    if not run_compare(specs, out_dir, formats, fmt, name, _emit):
+        sys.exit(1)  # no option meets its constraints
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("specs", nargs=-1, required=True, type=click.Path(dir_okay=False))
 def validate(specs: tuple[str, ...]) -> None:
     """Check spec files; print every problem with its field and line.
 

@@ -232,3 +232,19 @@ def _lock(out: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+
+
+def write_files(
+    out_dir: str, name: str, files: dict[str, bytes], chart_dirs: Sequence[str] = ()
+) -> list[Path]:
+    """Write one rendered set that is not a spec's report (``planner
+    compare``) as ``write_reports`` does: atomically into ``out_dir``, or its
+    one non-chart file to stdout when ``out_dir`` is ``-``."""
+    if out_dir == "-":
+        data = [v for k, v in files.items() if not k.endswith(".svg")]
+        if len(data) != 1:
+            raise PlannerError("`-o -` writes one format to stdout: give exactly one -f")
+        sys.stdout.buffer.write(data[0])
+        sys.stdout.flush()
+        return []
+    return _commit(Path(out_dir), [Rendered(name, files)], list(chart_dirs))
