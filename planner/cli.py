@@ -158,11 +158,12 @@ def rules(rule_id: str | None) -> None:
 @click.option("-o", "--output", "out_dir", default="reports", show_default=True,
               help="Output folder, or - to write one format to stdout.")  # fmt: skip
 @click.option("-f", "--format", "formats", default="md,html,pdf", show_default=True,
-              help="Comma-separated formats: md, html, pdf.")  # fmt: skip
+              help="Comma-separated formats: md, html, pdf, xlsx.")  # fmt: skip
 @click.option("--paper", type=click.Choice(["a4", "letter"]), default=None,
               help="PDF paper size (default: the spec's report.paper, else a4).")  # fmt: skip
 def report(specs: tuple[str, ...], out_dir: str, formats: str, paper: str | None) -> None:
     """Write DIR/<name>.md (charts in DIR/<name>_charts/), .html and .pdf
+    (and with -f xlsx the bill of materials as a spreadsheet with formulas)
     for each spec. Files are written atomically.
 
     Example: planner report specs/seed-7b.yaml -o out -f md,html,pdf

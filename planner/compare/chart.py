@@ -1,6 +1,6 @@
 """The comparison's chart: cost against duration, one point per priced
-option with its low-high range as error bars, the Pareto front as a step
-line, infeasible options as crosses. Deterministic SVG with real text, as
+option with its low-high range as error bars, the Pareto front ringed and
+joined, infeasible options as crosses. Deterministic SVG with real text, as
 every report chart (planner/report/charts.py: fixed hashsalt, no date,
 legend outside the plot, USD axis in k/M)."""
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from planner.report.charts import PALETTE, _figure, _legend_below, _svg, usd_tick
+from planner.report.charts import PALETTE, _figure, _svg, usd_tick
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class Point:
 
 def cost_duration(points: Sequence[Point], max_days: float | None = None) -> str:
     """USD (y) against days (x) for each priced option; the Pareto front
-    (options no other beats on both) joined by a dashed step line."""
+    (options no other beats on both) ringed and joined by a dashed line."""
     with _figure() as (fig, ax):
         for i, p in enumerate(points):
             colour = PALETTE[i % len(PALETTE)]
@@ -46,15 +46,15 @@ def cost_duration(points: Sequence[Point], max_days: float | None = None) -> str
                 alpha=1.0 if p.feasible else 0.6,
                 label=p.label
                 + ("" if p.feasible else " (infeasible)")
-                + (" - recommended" if p.recommended else ""),
+                + (" (recommended)" if p.recommended else ""),
             )
             ax.annotate(p.label, (p.days, p.usd), textcoords="offset points", xytext=(6, 6),
                         fontsize=8)  # fmt: skip
         front = sorted((p for p in points if p.pareto), key=lambda p: p.days)
-        if front:
-            ax.step([p.days for p in front], [p.usd for p in front], where="post",
-                    color="black", linestyle="--", linewidth=1.0,
-                    label="Pareto front (no option both faster and cheaper)")  # fmt: skip
+        if front:  # ringed and joined: no other option is both faster and cheaper
+            ax.plot([p.days for p in front], [p.usd for p in front], color="black",
+                    linestyle="--", linewidth=1.2, marker="o", markersize=14,
+                    markerfacecolor="none", label="Pareto front")  # fmt: skip
         if max_days is not None:
             ax.axvline(max_days, color="#b22222", linestyle="-.", linewidth=1.0,
                        label=f"deadline (max_days {max_days:g})")  # fmt: skip
@@ -65,5 +65,6 @@ def cost_duration(points: Sequence[Point], max_days: float | None = None) -> str
         ax.set_ylim(bottom=0)
         ax.set_title("Cost against duration, one point per option")
         handles, labels = ax.get_legend_handles_labels()
-        _legend_below(fig, handles, labels)
+        fig.legend(handles, labels, loc="outside lower center", fontsize=8, frameon=False,
+                   ncols=2)  # fmt: skip
         return _svg(fig)

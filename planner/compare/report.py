@@ -107,8 +107,8 @@ def _chart(c: Comparison, results: list[Result]) -> Chart:
     caption = (
         "Each priced option at its expected duration and cost (before contingency), with bars"
         " from the fast end to the slow end of its range; crosses are infeasible options. The"
-        " dashed step line joins the Pareto front: the options no other option beats on both"
-        " duration and cost."
+        " Pareto front (ringed, joined by a dashed line): the options no other option beats on"
+        " both duration and cost."
     )
     if unpriced:
         caption += f" Not plotted ({NO_PRICE}): {', '.join(unpriced)}."

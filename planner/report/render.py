@@ -28,7 +28,7 @@ from planner.report.charts import inline
 from planner.report.context import ReportContext
 from planner.report.templating import RULE_ID, environment
 
-FORMATS = ("md", "html", "pdf")
+FORMATS = ("md", "html", "pdf", "xlsx")  # xlsx: planner/report/xlsx.py
 FONT_EPOCH = "1704067200"  # 2024-01-01T00:00:00Z, stamped into embedded fonts
 
 

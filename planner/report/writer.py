@@ -80,7 +80,20 @@ def render(ctx: ReportContext, formats: Sequence[str], on_stage: OnStage = _quie
         if "pdf" in formats:
             on_stage("printing the PDF (WeasyPrint)")
             files[f"{ctx.name}.pdf"] = _interruptible(render_pdf, html)
+    if "xlsx" in formats:
+        files[f"{ctx.name}.xlsx"] = _workbook(ctx)
     return Rendered(ctx.name, files)
+
+
+def _workbook(ctx: ReportContext) -> bytes:
+    from planner.report.xlsx import report_workbook
+
+    if ctx.bill is None:
+        raise PlannerError(
+            f"{ctx.source}: -f xlsx holds a training plan's bill of materials; this is an"
+            " inference spec (use md, html or pdf)"
+        )
+    return report_workbook(ctx.bill, ctx.assumptions, ctx.title)
 
 
 def _interruptible(fn: Callable[[str], bytes], arg: str) -> bytes:

@@ -151,47 +151,71 @@ def _font() -> Any:
     return Font(**BOLD)
 
 
-# The report's bill of materials: (label, value or formula, basis); the
-# formulas refer to column B of these rows.
-def _bill_rows(o: Option) -> list[tuple[str, Any, str, Any]]:
-    sub = "=B8*B9" if o.priced else f'=IF(ISNUMBER(B9),B8*B9,"{NO_PRICE}")'
-    con = "=B10*B11" if o.priced else '=IF(ISNUMBER(B10),B10*B11,"")'
-    tot = "=B10+B12" if o.priced else '=IF(ISNUMBER(B10),B10+B12,"")'
+# The report's bill of materials, one row each from row 3 (BILL_ROWS[key]);
+# the formulas refer to column B of these rows.
+BILL_KEYS = ("status", "gpu", "gpus", "nodes", "hours", "gpu_hours", "price", "subtotal",
+             "rate", "contingency", "total", "usd_low", "usd_high")  # fmt: skip
+BILL_ROWS = {k: r for r, k in enumerate(BILL_KEYS, start=3)}
+BILL_FORMATS = {"hours": HOURS, "gpu_hours": HOURS, "price": USD, "subtotal": USD,
+                "rate": RATE, "contingency": USD, "total": USD, "usd_low": USD,
+                "usd_high": USD}  # fmt: skip
+
+
+def _b(key: str) -> str:
+    return f"B{BILL_ROWS[key]}"
+
+
+def _bill_rows(o: Option) -> dict[str, tuple[str, Any, str, Any]]:
+    gpus, hours, price, gh = _b("gpus"), _b("hours"), _b("price"), _b("gpu_hours")
+    sub, rate, con = _b("subtotal"), _b("rate"), _b("contingency")
+    if o.priced:
+        f_sub, f_con, f_tot = f"={gh}*{price}", f"={sub}*{rate}", f"={sub}+{con}"
+    else:  # a blank price: the formulas wait for one instead of printing USD 0
+        f_sub = f'=IF(ISNUMBER({price}),{gh}*{price},"{NO_PRICE}")'
+        f_con = f'=IF(ISNUMBER({sub}),{sub}*{rate},"")'
+        f_tot = f'=IF(ISNUMBER({sub}),{sub}+{con},"")'
     label = "Total to request (USD)" if o.feasible else "Total (not requested: infeasible)"
-    return [
-        ("Status", "feasible" if o.feasible else "INFEASIBLE", o.status, None),
-        ("GPU type", o.gpu_name, "", None),
-        ("GPUs", o.gpus, f"{o.gpus_per_node} per node", None),
-        ("Nodes", o.nodes, "", None),
-        ("Wall-clock hours", o.hours, "the plan's duration (days x 24)", None),
-        ("GPU-hours", "=B5*B7", "GPUs x wall-clock hours", o.gpu_hours),
-        ("USD per GPU-hour", o.price_per_gpu_hour, o.price_source or NO_PRICE, None),
-        ("Subtotal (USD)", sub, "GPU-hours x USD per GPU-hour", o.usd),
-        ("Contingency rate", o.contingency, "report.contingency", None),
-        ("Contingency (USD)", con, "subtotal x contingency rate", o.contingency_usd),
-        (label, tot, "subtotal + contingency", o.total_usd),
-        ("USD low / high (planned)", o.usd_low, "fast end of the range", o.usd_high),
-    ]
-
-
-BILL_FORMATS = {7: HOURS, 8: HOURS, 9: USD, 10: USD, 11: RATE, 12: USD, 13: USD, 14: USD}
+    return {
+        "status": (
+            "Status",
+            "feasible" if o.feasible else "INFEASIBLE",
+            "" if o.feasible and o.priced else o.status,
+            None,
+        ),
+        "gpu": ("GPU type", o.gpu_name, "", None),
+        "gpus": ("GPUs", o.gpus, f"{o.gpus_per_node} per node", None),
+        "nodes": ("Nodes", o.nodes, "", None),
+        "hours": ("Wall-clock hours", o.hours, "the plan's duration (days x 24)", None),
+        "gpu_hours": ("GPU-hours", f"={gpus}*{hours}", "GPUs x wall-clock hours", o.gpu_hours),
+        "price": ("USD per GPU-hour", o.price_per_gpu_hour, o.price_source or NO_PRICE, None),
+        "subtotal": ("Subtotal (USD)", f_sub, "GPU-hours x USD per GPU-hour", o.usd),
+        "rate": ("Contingency rate", o.contingency, "report.contingency", None),
+        "contingency": (
+            "Contingency (USD)",
+            f_con,
+            "subtotal x contingency rate",
+            o.contingency_usd,
+        ),
+        "total": (label, f_tot, "subtotal + contingency", o.total_usd),
+        "usd_low": ("USD low (planned)", o.usd_low, "fast end of the plan's range", None),
+        "usd_high": ("USD high (planned)", o.usd_high, "slow end of the plan's range", None),
+    }
 
 
 def report_workbook(o: Option, assumptions: Table, title: str) -> bytes:
-    """One plan's bill of materials (rows 3-14, formulas in column B, the
-    plan's own figures in column D) and its assumptions."""
+    """One plan's bill of materials (rows BILL_ROWS, formulas in column B,
+    the plan's own figures in column D) and its assumptions."""
     wb = _workbook()
     ws = wb.active
     ws.title = "Bill of materials"
     ws.cell(1, 1, title).font = _font()
     _header(ws, 2, ("item", "value", "basis", "as planned"))
-    for r, (label, value, basis, planned) in enumerate(_bill_rows(o), start=3):
-        ws.cell(r, 1, label)
-        ws.cell(r, 2, value)
-        ws.cell(r, 3, basis)
-        ws.cell(r, 4, planned)
-        if r in BILL_FORMATS:
-            ws[f"B{r}"].number_format = ws[f"D{r}"].number_format = BILL_FORMATS[r]
+    for key, (label, value, basis, planned) in _bill_rows(o).items():
+        r = BILL_ROWS[key]
+        for col, v in enumerate((label, value, basis, planned), start=1):
+            ws.cell(r, col, v)
+        if key in BILL_FORMATS:
+            ws[f"B{r}"].number_format = ws[f"D{r}"].number_format = BILL_FORMATS[key]
     _widths(ws, (34, 22, 60, 22))
     _assumptions_sheet(wb, {o.name: assumptions})
     return _bytes(wb)
