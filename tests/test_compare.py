@@ -50,7 +50,7 @@ def seed_variant(tmp_path: Path, name: str, **changes: Any) -> str:
 
 @pytest.fixture(scope="module")
 def example_json() -> dict[str, Any]:
-    result = CliRunner().invoke(main, ["compare", *EXAMPLE, "--format", "json"], catch_exceptions=False)
+    result = CliRunner().invoke(main, ["compare", *EXAMPLE, "--format", "json"])
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
 
