@@ -50,7 +50,8 @@ def seed_variant(tmp_path: Path, name: str, **changes: Any) -> str:
 
 @pytest.fixture(scope="module")
 def example_json() -> dict[str, Any]:
-    result = CliRunner().invoke(main, ["compare", *EXAMPLE, "--format", "json"])
+    paths = [str(ROOT / p) for p in EXAMPLE]  # module scope: before the chdir fixture
+    result = CliRunner().invoke(main, ["compare", *paths, "--format", "json"])
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
 
@@ -72,6 +73,7 @@ def test_json_contract(example_json: dict[str, Any]) -> None:
 def test_figures_are_the_plans_own(example_json: dict[str, Any]) -> None:
     """Each option's GPUs, days, GPU-hours and USD are `planner plan`'s."""
     for o, path in zip(example_json["options"], EXAMPLE, strict=True):
+        assert o["spec"] == str(ROOT / path)
         res = CliRunner().invoke(main, ["plan", path, "--format", "json"])
         plan = json.loads(res.stdout)
         assert o["gpus"] == plan["plan"]["gpus"]

@@ -53,14 +53,11 @@ def load(data: bytes) -> Any:
 
 @pytest.fixture(scope="module")
 def pretrain() -> tuple[Any, dict[str, Any]]:
-    import os
-
-    os.chdir(ROOT)
     from planner.pipeline import evaluate
     from planner.spec import load_spec
 
-    plan = evaluate(load_spec(PRETRAIN)).plan_json
-    return load(report_xlsx(PRETRAIN)), plan
+    spec = str(ROOT / PRETRAIN)  # module scope: before the chdir fixture
+    return load(report_xlsx(spec)), evaluate(load_spec(spec)).plan_json
 
 
 def test_report_bill_formulas(pretrain: tuple[Any, dict[str, Any]]) -> None:

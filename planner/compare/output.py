@@ -12,7 +12,7 @@ from typing import Any
 
 from planner.compare.options import NO_PRICE, Comparison, Option
 from planner.report.records import Table
-from planner.units import fmt_duration_range, fmt_int, fmt_usd
+from planner.units import fmt_int, fmt_pct, fmt_usd
 
 
 def option_dict(o: Option) -> dict[str, Any]:
@@ -62,14 +62,11 @@ def comparison_json(c: Comparison) -> dict[str, Any]:
     }
 
 
-def usd_text(o: Option) -> str:
-    if o.usd is None or o.usd_low is None or o.usd_high is None:
-        return NO_PRICE
-    return f"{fmt_usd(o.usd)} ({fmt_usd(o.usd_low)} to {fmt_usd(o.usd_high)})"
-
-
-def days_text(o: Option) -> str:
-    return f"{o.days:,.1f} ({fmt_duration_range(o.days_low * 86400, o.days_high * 86400, like=o.days * 86400)})"  # noqa: E501
+def short_status(o: Option) -> str:
+    """The table's status cell; the failures in full go in ``notes``."""
+    if not o.feasible:
+        return "infeasible: " + ", ".join(f.id for f in o.failures)
+    return "feasible" if o.priced else "feasible, no price"
 
 
 def options_table(c: Comparison) -> Table:
@@ -78,23 +75,60 @@ def options_table(c: Comparison) -> Table:
     for o in c.options:
         mark = " *" if c.recommended is o else ""
         rows.append((
-            f"{o.rank}", o.name + mark, o.gpu_name, fmt_int(o.gpus), days_text(o),
-            f"{o.gpu_hours:,.0f}", usd_text(o), o.status,
+            f"{o.rank}", o.name + mark, o.gpu_name, fmt_int(o.gpus), fmt_int(o.nodes),
+            f"{o.days:,.1f}", f"{o.gpu_hours:,.0f}",
+            "no price" if o.usd is None else fmt_usd(o.usd), short_status(o),
         ))  # fmt: skip
-    head = ("rank", "option", "GPU", "GPUs", "days (range)", "GPU-hours",
-            "USD expected (range)", "status")  # fmt: skip
-    return Table(head, tuple(rows), ("r", "l", "l", "r", "r", "r", "r", "l"))
+    head = ("rank", "option", "GPU", "GPUs", "nodes", "days", "GPU-hours", "USD", "status")
+    return Table(head, tuple(rows), ("r", "l", "l", "r", "r", "r", "r", "r", "l"))
 
 
-def recommendation_text(c: Comparison) -> str:
+def ranges_table(c: Comparison) -> Table:
+    """Each option's days and USD from the fast end (high MFU, high goodput)
+    to the slow end (low MFU, low goodput) of its plan."""
+    rows = []
+    for o in c.options:
+        usd = (
+            "no price"
+            if o.usd_low is None or o.usd_high is None
+            else f"{fmt_usd(o.usd_low)} to {fmt_usd(o.usd_high)}"
+        )
+        rows.append((o.name, f"{o.days_low:,.1f} to {o.days_high:,.1f}", usd))
+    return Table(("option", "days, fast to slow end", "USD, fast to slow end"), tuple(rows),
+                 ("l", "l", "l"))  # fmt: skip
+
+
+def notes(c: Comparison) -> list[str]:
+    """The objective, and each option that is infeasible (its failing
+    findings in full) or has no price."""
+    out = [f"Objective: {c.objective_text}."]
+    if c.objective_note:
+        out.append(f"Note: {c.objective_note}.")
+    for o in c.ranked:
+        if not o.feasible:
+            why = "; ".join(f"{f.id}: {f.message}" for f in o.failures)
+            out.append(f"{o.name} is infeasible: {why}.")
+        elif not o.priced:
+            out.append(f"{o.name} has {NO_PRICE}; it ranks after the priced options.")
+    return out
+
+
+def recommendation(c: Comparison) -> tuple[str, str]:
+    """(headline, detail) of the recommendation."""
     r = c.recommended
     if r is None:
-        return "No option meets its constraints: nothing is recommended and no money is requested."
-    total = "" if r.total_usd is None else f", {fmt_usd(r.total_usd)} with contingency"
-    return (
-        f"Recommended: {r.name} ({fmt_int(r.gpus)} x {r.gpu_name}, {r.days:,.1f} days,"
-        f" {usd_text(r)}{total}). Why: {c.why}."
+        return (
+            "INFEASIBLE: no option meets its constraints.",
+            "Nothing is recommended and no money is requested; the notes say what fails.",
+        )
+    money = "no price" if r.usd is None else fmt_usd(r.usd)
+    if r.total_usd is not None:
+        money += f", {fmt_usd(r.total_usd)} with the {fmt_pct(r.contingency, 0)} contingency"
+    detail = (
+        f"{fmt_int(r.gpus)} x {r.gpu_name}, {r.days:,.1f} days, {r.gpu_hours:,.0f} GPU-hours,"
+        f" {money}. Why: {c.why}."
     )
+    return f"Recommended: {r.name}.", detail
 
 
 def render_text(c: Comparison) -> str:
@@ -109,13 +143,14 @@ def render_text(c: Comparison) -> str:
         ]
         return "  ".join(out).rstrip()
 
-    lines = [f"Objective: {c.objective_text}"]
-    if c.objective_note:
-        lines.append(f"Note: {c.objective_note}")
-    lines += ["", line(t.header), line(tuple("-" * w for w in widths))]
+    lines = [line(t.header), line(tuple("-" * w for w in widths))]
     lines += [line(r) for r in t.rows]
-    lines += ["", recommendation_text(c)]
+    lines += ["", "Ranges (fast end to slow end of each plan):"]
+    lines += [f"  {n}: {d} days, {u}" for n, d, u in ranges_table(c).rows]
+    lines += ["", " ".join(recommendation(c)), ""]
+    lines += [f"- {n}" for n in notes(c)]
     front = [o.name for o in c.options if o.pareto]
     if front:
-        lines.append("Pareto front (no option is both faster and cheaper): " + ", ".join(front))
+        lines.append("- Pareto front (no other option is both faster and cheaper): "
+                     + ", ".join(front))  # fmt: skip
     return "\n".join(lines)

@@ -12,12 +12,12 @@ from pathlib import Path
 
 from planner.compare.chart import Point, cost_duration
 from planner.compare.options import NO_PRICE, Comparison
-from planner.compare.output import options_table, recommendation_text
+from planner.compare.output import notes, options_table, ranges_table, recommendation
 from planner.errors import PlannerError
 from planner.pipeline import Result
 from planner.report.assumptions import assumptions_table
 from planner.report.records import Chart, Table
-from planner.units import fmt_int, fmt_nodes, fmt_pct, fmt_usd
+from planner.units import fmt_int, fmt_pct, fmt_usd
 
 COMPARE_FORMATS = ("md", "html", "pdf", "xlsx")
 
@@ -30,9 +30,11 @@ class CompareContext:
     paper: str
     intro: str
     feasible: bool
+    headline: str
     recommendation: str
     notes: list[str]
     options: Table
+    ranges: Table
     table_notes: list[str]
     bill: Table
     bill_notes: list[str]
@@ -57,37 +59,22 @@ def default_name(names: Sequence[str]) -> str:
     return f"compare-{prefix}" if prefix else "compare"
 
 
-def _notes(c: Comparison) -> list[str]:
-    out = [f"Objective: {c.objective_text}."]
-    if c.objective_note:
-        out.append(f"Note: {c.objective_note}.")
-    for o in c.ranked:
-        if not o.feasible:
-            why = "; ".join(f"{f.id}: {f.message}" for f in o.failures)
-            out.append(f"{o.name} is infeasible: {why}.")
-        elif not o.priced:
-            out.append(f"{o.name} has no price ({NO_PRICE}); it ranks after the priced options.")
-    return out
-
-
 def _bill(c: Comparison) -> Table:
     rows = []
     for o in c.options:
         price = "-" if o.price_per_gpu_hour is None else fmt_usd(o.price_per_gpu_hour)
-        money = (
-            ("-", "-", NO_PRICE)
-            if o.usd is None or o.contingency_usd is None or o.total_usd is None
-            else (fmt_usd(o.usd), fmt_usd(o.contingency_usd), fmt_usd(o.total_usd))
-        )
-        total = money[2] if o.feasible else f"{money[2]} (not requested: infeasible)"
-        rows.append((
-            o.name, f"{fmt_int(o.gpus)} x {o.gpu_name}", fmt_nodes(o.gpus, o.gpus_per_node),
-            f"{o.hours:,.1f}", f"{o.gpu_hours:,.0f}", price, money[0],
-            f"{money[1]} ({fmt_pct(o.contingency, 0)})" if o.usd is not None else "-", total,
-        ))  # fmt: skip
-    head = ("option", "GPUs", "nodes", "wall-clock hours", "GPU-hours", "USD per GPU-hour",
-            "subtotal", "contingency", "total")  # fmt: skip
-    return Table(head, tuple(rows), ("l", "l", "l", "r", "r", "r", "r", "r", "r"))
+        if o.usd is None or o.contingency_usd is None or o.total_usd is None:
+            money = ("no price", "-", "-")
+        else:
+            rate = fmt_pct(o.contingency, 0)
+            money = (fmt_usd(o.usd), f"{fmt_usd(o.contingency_usd)} ({rate})",
+                     fmt_usd(o.total_usd))  # fmt: skip
+        name = o.name if o.feasible else f"{o.name} (infeasible)"
+        rows.append((name, fmt_int(o.gpus), f"{o.hours:,.1f}", f"{o.gpu_hours:,.0f}", price,
+                     *money))  # fmt: skip
+    head = ("option", "GPUs", "hours", "GPU-hours", "USD/GPU-h", "subtotal", "contingency",
+            "total")  # fmt: skip
+    return Table(head, tuple(rows))
 
 
 def _points(c: Comparison) -> list[Point]:
@@ -133,15 +120,16 @@ def build_compare_context(
         ("l", "l", "l", "l"),
     )
     table_notes = [
-        "Days and USD: expected, with the range from the fast end (high MFU, high goodput) to the"
-        " slow end (low MFU, low goodput) of each plan. USD before contingency.",
+        "Days and USD: expected; USD before contingency. The ranges below run from the fast end"
+        " (high MFU, high goodput) to the slow end (low MFU, low goodput) of each plan.",
         "* marks the recommended option. Pareto front (no other option is both faster and"
         " cheaper): " + (", ".join(o.name for o in c.options if o.pareto) or "none") + ".",
     ]
     bill_notes = [
-        "GPU-hours = GPUs x wall-clock hours; subtotal = GPU-hours x USD per GPU-hour;"
-        " contingency = subtotal x each spec's report.contingency; total = subtotal +"
-        " contingency. The xlsx format holds these as formulas.",
+        "GPU-hours = GPUs x wall-clock hours (hours); subtotal = GPU-hours x USD per GPU-hour;"
+        " contingency = subtotal x rate; total = subtotal +"
+        " contingency (rate: each spec's report.contingency). An infeasible option's total is"
+        " shown for comparison, not requested. The xlsx format holds these as formulas.",
     ]
     return CompareContext(
         name=name or default_name(names),
@@ -150,9 +138,11 @@ def build_compare_context(
         paper=results[0].spec.report.paper,
         intro=intro,
         feasible=c.recommended is not None,
-        recommendation=recommendation_text(c),
-        notes=_notes(c),
+        headline=recommendation(c)[0],
+        recommendation=recommendation(c)[1],
+        notes=notes(c),
         options=options_table(c),
+        ranges=ranges_table(c),
         table_notes=table_notes,
         bill=_bill(c),
         bill_notes=bill_notes,
