@@ -5,6 +5,7 @@ feasible, exit 2 with the file and field on bad input."""
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -221,3 +222,54 @@ def test_bad_field_names_file_and_field(tmp_path: Path) -> None:
 def test_default_name() -> None:
     assert default_name(["llama-3-70b-a100", "llama-3-70b-h100"]) == "compare-llama-3-70b"
     assert default_name(["a", "b"]) == "compare"
+
+
+# --- the report: golden file and the committed example ----------------------
+
+CASE = "compare-llama-3-70b"
+
+
+@pytest.fixture(scope="module")
+def example_files() -> dict[str, bytes]:
+    import os
+
+    from planner.compare.report import render_compare
+
+    here = os.getcwd()
+    os.chdir(ROOT)  # module scope: the report prints the spec paths as given
+    try:
+        results = evaluate_all(EXAMPLE)
+        ctx = build_compare_context(results, compare(results))
+        return render_compare(ctx, ("md", "html", "xlsx"))
+    finally:
+        os.chdir(here)
+
+
+def test_golden_comparison(golden: Any, example_files: dict[str, bytes]) -> None:
+    for rel, data in example_files.items():
+        if not rel.endswith(".xlsx"):
+            golden.check(CASE, rel.replace("/", "__"), data)
+    md = example_files[f"{CASE}.md"].decode("utf-8")
+    assert "**Recommended: llama-3-70b-h100.**" in md
+    # By hand: the H100 option's cost is its GPU-hours x the catalog's
+    # indicative on-demand price, USD 3.49 (RunPod, 2026-02-14).
+    res = CliRunner().invoke(main, ["plan", EXAMPLE[1], "--format", "json"])
+    gpu_hours = json.loads(res.stdout)["time"]["gpu_hours"]
+    assert f"USD {gpu_hours * 3.49:,.0f}" in md
+    assert "llama-3-70b-a100 (infeasible)" in md and "REC-009" in md
+    svg = example_files[f"{CASE}_charts/cost_duration.svg"].decode("utf-8")
+    assert "Pareto front" in svg and "USD 2M" in svg  # real text, USD axis
+
+
+def test_committed_report_is_current(example_files: dict[str, bytes]) -> None:
+    """reports/compare-llama-3-70b.* is what `make reports` writes."""
+    for rel, data in example_files.items():
+        have = ROOT / "reports" / rel
+        assert have.exists() and have.read_bytes() == data, (
+            f"reports/{rel} is stale: run `make reports`"
+        )
+    from pypdf import PdfReader
+
+    pdf = PdfReader(io.BytesIO((ROOT / "reports" / f"{CASE}.pdf").read_bytes()))
+    text = " ".join(" ".join(p.extract_text().split()) for p in pdf.pages)
+    assert "Recommended: llama-3-70b-h100." in text
