@@ -273,3 +273,32 @@ def test_committed_report_is_current(example_files: dict[str, bytes]) -> None:
     pdf = PdfReader(io.BytesIO((ROOT / "reports" / f"{CASE}.pdf").read_bytes()))
     text = " ".join(" ".join(p.extract_text().split()) for p in pdf.pages)
     assert "Recommended: llama-3-70b-h100." in text
+
+
+def test_spec_text_is_escaped(tmp_path: Path) -> None:
+    from planner.compare.report import render_compare_html
+
+    evil = seed_variant(tmp_path, "evil", title="<script>alert(1)</script> | *x*")
+    other = seed_variant(tmp_path, "other", cluster={"gpu": "h100-sxm"})
+    results = evaluate_all([evil, other])
+    ctx = build_compare_context(results, compare(results), charts=False)
+    md = render_compare_markdown(ctx)
+    assert "\\<script\\>" in md and "\\| \\*x\\*" in md
+    assert "<script>" not in render_compare_html(ctx, md)
+
+
+def test_terminal_progress_shows_each_stage(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io as _io
+
+    from planner.compare.cli import _progress
+
+    class Tty(_io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    tty = Tty()
+    monkeypatch.setattr("sys.stderr", tty)
+    evaluate_all(EXAMPLE[1:], _progress(2))
+    out = tty.getvalue()
+    assert f"[1/2] {EXAMPLE[1]}: validating the spec" in out
+    assert f"[2/2] {EXAMPLE[2]}: planning" in out

@@ -109,6 +109,8 @@ def option_from(result: Result) -> Option:
     errors = tuple(
         Failure(f["id"], f["message"]) for f in plan["findings"] if f["severity"] == "error"
     )
+    if not p["fits"] and not errors:  # REC-008 says it; never an infeasible option without why
+        errors = (Failure("memory", "the plan does not fit in GPU or host memory"),)
     return Option(
         name=plan["spec"]["name"],
         title=plan["spec"]["title"],

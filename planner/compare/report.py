@@ -186,6 +186,7 @@ def render_compare_html(ctx: CompareContext, markdown: str) -> str:
 def render_compare(ctx: CompareContext, formats: Sequence[str]) -> dict[str, bytes]:
     """Relative path -> bytes for each requested format (charts beside the md)."""
     from planner.report.render import render_pdf
+    from planner.report.writer import _interruptible  # Ctrl-C inside WeasyPrint
 
     md = render_compare_markdown(ctx)
     files: dict[str, bytes] = {}
@@ -198,7 +199,7 @@ def render_compare(ctx: CompareContext, formats: Sequence[str]) -> dict[str, byt
         if "html" in formats:
             files[f"{ctx.name}.html"] = html.encode("utf-8")
         if "pdf" in formats:
-            files[f"{ctx.name}.pdf"] = render_pdf(html)
+            files[f"{ctx.name}.pdf"] = _interruptible(render_pdf, html)
     if "xlsx" in formats:
         from planner.report.xlsx import compare_workbook
 
