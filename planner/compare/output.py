@@ -75,12 +75,12 @@ def options_table(c: Comparison) -> Table:
     for o in c.options:
         mark = " *" if c.recommended is o else ""
         rows.append((
-            f"{o.rank}", o.name + mark, o.gpu_name, fmt_int(o.gpus), fmt_int(o.nodes),
+            o.name + mark, f"{o.rank}", o.gpu_name, fmt_int(o.gpus), fmt_int(o.nodes),
             f"{o.days:,.1f}", f"{o.gpu_hours:,.0f}",
             "no price" if o.usd is None else fmt_usd(o.usd), short_status(o),
         ))  # fmt: skip
-    head = ("rank", "option", "GPU", "GPUs", "nodes", "days", "GPU-hours", "USD", "status")
-    return Table(head, tuple(rows), ("r", "l", "l", "r", "r", "r", "r", "r", "l"))
+    head = ("option", "rank", "GPU", "GPUs", "nodes", "days", "GPU-hours", "USD", "status")
+    return Table(head, tuple(rows), ("l", "r", "l", "r", "r", "r", "r", "r", "l"))
 
 
 def ranges_table(c: Comparison) -> Table:

@@ -180,6 +180,7 @@ def render_compare_html(ctx: CompareContext, markdown: str) -> str:
     body = _markdown_it(charts).render(markdown)
     env = environment()
     css = env.get_template("html/report.css").render(ctx=ctx)
+    css += env.get_template("html/compare.css").render(ctx=ctx)
     return env.get_template("html/page.html.j2").render(ctx=ctx, body=body, css=css)
 
 
