@@ -157,3 +157,29 @@ def test_compare_workbook(tmp_path: Path) -> None:
     again = tmp_path / "again"
     CliRunner().invoke(main, ["compare", *EXAMPLE, "-o", str(again), "-f", "xlsx"])
     assert (again / "compare-llama-3-70b.xlsx").read_bytes() == data
+
+
+def test_pricing_that_is_not_hours_x_price_stays_the_plans_figure() -> None:
+    """A pricing model whose cost is not GPU-hours x the listed price (a
+    reserved term paid whole, say): the subtotal is the plan's figure as a
+    value, and contingency and total are still formulas on it."""
+    from dataclasses import replace
+
+    from planner.compare.options import option_from
+    from planner.pipeline import evaluate
+    from planner.report.records import Table
+    from planner.report.xlsx import report_workbook
+    from planner.spec import load_spec
+
+    o = option_from(evaluate(load_spec(ROOT / "specs" / "seed-7b.yaml")))
+    assert o.cost_is_hours_x_price
+    assert o.usd is not None
+    term = replace(o, usd=o.usd * 3)  # e.g. a term three times the run
+    assert not term.cost_is_hours_x_price
+    ws = load(report_workbook(term, Table(("figure", "value", "source"), ()), "t"))[
+        "Bill of materials"
+    ]
+    sub = f"B{BILL_ROWS['subtotal']}"
+    assert ws[sub].value == pytest.approx(o.usd * 3)
+    assert "not GPU-hours x price" in ws[f"C{BILL_ROWS['subtotal']}"].value
+    assert value(ws, f"B{BILL_ROWS['total']}") == pytest.approx(o.usd * 3 * (1 + o.contingency))

@@ -19,6 +19,7 @@ objective; then feasible options without a price (they never win on cost:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -87,6 +88,14 @@ class Option:
     @property
     def contingency_usd(self) -> float | None:
         return None if self.usd is None else self.usd * self.contingency
+
+    @property
+    def cost_is_hours_x_price(self) -> bool:
+        """The plan's cost is GPU-hours x the listed price (to 1e-9): then a
+        spreadsheet may derive it; a pricing model that is not (a reserved
+        term paid whole, say) keeps the plan's figure as a value."""
+        u, p = self.usd, self.price_per_gpu_hour
+        return u is not None and p is not None and math.isclose(u, self.gpu_hours * p, rel_tol=1e-9)
 
     @property
     def total_usd(self) -> float | None:

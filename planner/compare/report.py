@@ -125,12 +125,18 @@ def build_compare_context(
         "* marks the recommended option. Pareto front (no other option is both faster and"
         " cheaper): " + (", ".join(o.name for o in c.options if o.pareto) or "none") + ".",
     ]
+    other_pricing = [o.name for o in c.options if o.priced and not o.cost_is_hours_x_price]
     bill_notes = [
         "GPU-hours = GPUs x wall-clock hours (hours); subtotal = GPU-hours x USD per GPU-hour;"
         " contingency = subtotal x rate; total = subtotal +"
         " contingency (rate: each spec's report.contingency). An infeasible option's total is"
         " shown for comparison, not requested. The xlsx format holds these as formulas.",
     ]
+    if other_pricing:
+        bill_notes.append(
+            "The subtotal is the plan's cost under its pricing model, not GPU-hours x the listed"
+            " price, for: " + ", ".join(other_pricing) + "."
+        )
     return CompareContext(
         name=name or default_name(names),
         title=title,

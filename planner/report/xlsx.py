@@ -8,6 +8,10 @@ that changing a price or the contingency moves the total:
     contingency = subtotal x contingency rate
     total       = subtotal + contingency
 
+Where the plan's cost is not GPU-hours x the listed price (a pricing
+model that is not), the subtotal is the plan's figure as a value, never a
+formula that would disagree with it.
+
 Inputs (GPUs, wall-clock hours = the plan's days x 24, the price, the
 contingency rate) are values from the plan (planner/compare/options.py
 ``Option``, read from the plan JSON); beside each formula the plan's own
@@ -92,7 +96,8 @@ def _option_row(ws: Any, r: int, o: Option) -> None:
     values: list[Any] = [o.name, o.gpu_name, o.gpus, o.hours, f"=C{r}*D{r}",
                          o.price_per_gpu_hour]  # fmt: skip
     if o.priced:
-        values += [f"=E{r}*F{r}", o.contingency, f"=G{r}*H{r}", f"=G{r}+I{r}"]
+        sub = f"=E{r}*F{r}" if o.cost_is_hours_x_price else o.usd  # else: the plan's pricing
+        values += [sub, o.contingency, f"=G{r}*H{r}", f"=G{r}+I{r}"]
     else:  # a blank price: the formulas wait for one instead of printing USD 0
         values += [f'=IF(ISNUMBER(F{r}),E{r}*F{r},"{NO_PRICE}")', o.contingency,
                    f'=IF(ISNUMBER(G{r}),G{r}*H{r},"")',
@@ -168,8 +173,12 @@ def _b(key: str) -> str:
 def _bill_rows(o: Option) -> dict[str, tuple[str, Any, str, Any]]:
     gpus, hours, price, gh = _b("gpus"), _b("hours"), _b("price"), _b("gpu_hours")
     sub, rate, con = _b("subtotal"), _b("rate"), _b("contingency")
+    sub_basis = "GPU-hours x USD per GPU-hour"
     if o.priced:
-        f_sub, f_con, f_tot = f"={gh}*{price}", f"={sub}*{rate}", f"={sub}+{con}"
+        f_sub: Any = f"={gh}*{price}"
+        f_con, f_tot = f"={sub}*{rate}", f"={sub}+{con}"
+        if not o.cost_is_hours_x_price:  # the plan's pricing model: its figure, as a value
+            f_sub, sub_basis = o.usd, "the plan's cost under its pricing (not GPU-hours x price)"
     else:  # a blank price: the formulas wait for one instead of printing USD 0
         f_sub = f'=IF(ISNUMBER({price}),{gh}*{price},"{NO_PRICE}")'
         f_con = f'=IF(ISNUMBER({sub}),{sub}*{rate},"")'
@@ -188,7 +197,7 @@ def _bill_rows(o: Option) -> dict[str, tuple[str, Any, str, Any]]:
         "hours": ("Wall-clock hours", o.hours, "the plan's duration (days x 24)", None),
         "gpu_hours": ("GPU-hours", f"={gpus}*{hours}", "GPUs x wall-clock hours", o.gpu_hours),
         "price": ("USD per GPU-hour", o.price_per_gpu_hour, o.price_source or NO_PRICE, None),
-        "subtotal": ("Subtotal (USD)", f_sub, "GPU-hours x USD per GPU-hour", o.usd),
+        "subtotal": ("Subtotal (USD)", f_sub, sub_basis, o.usd),
         "rate": ("Contingency rate", o.contingency, "report.contingency", None),
         "contingency": (
             "Contingency (USD)",
