@@ -215,13 +215,14 @@ def pareto_names(options: list[Option]) -> set[str]:
     return {b.name for b in pts if not any(dominates(a, b) for a in pts if a is not b)}
 
 
-def _why(best: Option, ranked: list[Option], objective: str, text: str) -> str:
+def _why(best: Option, ranked: list[Option], text: str) -> str:
     from planner.units import fmt_duration, fmt_usd
 
     if not best.priced:
         return (
             f"no feasible option has a price ({NO_PRICE} in each spec's cluster section);"
-            f" {best.name} needs the fewest GPU-hours ({best.gpu_hours:,.0f})"
+            f" {best.name} ranks first by the objective ({text}) with GPU-hours in place of"
+            f" cost ({best.gpu_hours:,.0f} GPU-hours)"
         )
     others = [o for o in ranked if o.feasible and o.priced and o is not best]
     head = f"{best.name} is the best feasible option by the objective ({text})"
@@ -245,5 +246,5 @@ def compare(results: list[Result]) -> Comparison:
     by_name = {o.name: o for o in final}
     ranked = [by_name[o.name] for o in order]
     best = ranked[0] if ranked and ranked[0].feasible else None
-    why = _why(best, ranked, objective, text) if best else "no option meets its constraints"
+    why = _why(best, ranked, text) if best else "no option meets its constraints"
     return Comparison(final, objective, text, note, best, why)
