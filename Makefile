@@ -14,8 +14,9 @@ lint:  ## ruff lint and format check, mypy on the package
 	.venv/bin/ruff check planner tests benchmarks && .venv/bin/ruff format --check planner tests benchmarks
 	.venv/bin/mypy planner
 
-reports:  ## regenerate reports/ from specs/
+reports:  ## regenerate reports/ from specs/ (and the comparison of specs/compare/)
 	.venv/bin/planner report specs/*.yaml -o reports
+	.venv/bin/planner compare specs/compare/llama-3-70b-*.yaml -o reports -f md,html,pdf,xlsx
 
 golden:  ## regenerate the golden files under tests/golden (review with git diff)
 	.venv/bin/pytest tests --update-golden -q

@@ -166,11 +166,12 @@ def rules(rule_id: str | None) -> None:
 @click.option("-o", "--output", "out_dir", default="reports", show_default=True,
               help="Output folder, or - to write one format to stdout.")  # fmt: skip
 @click.option("-f", "--format", "formats", default="md,html,pdf", show_default=True,
-              help="Comma-separated formats: md, html, pdf.")  # fmt: skip
+              help="Comma-separated formats: md, html, pdf, xlsx.")  # fmt: skip
 @click.option("--paper", type=click.Choice(["a4", "letter"]), default=None,
               help="PDF paper size (default: the spec's report.paper, else a4).")  # fmt: skip
 def report(specs: tuple[str, ...], out_dir: str, formats: str, paper: str | None) -> None:
     """Write DIR/<name>.md (charts in DIR/<name>_charts/), .html and .pdf
+    (and with -f xlsx the bill of materials as a spreadsheet with formulas)
     for each spec. Files are written atomically.
 
     Example: planner report specs/seed-7b.yaml -o out -f md,html,pdf
@@ -208,6 +209,30 @@ def _report(
     for written in write_reports(specs, out_dir, fmts, paper, progress, printer=printer):
         if len(specs) <= 3 and not written.name.endswith(".svg"):
             click.echo(clean(f"  {written}"), err=True)
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("specs", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("-o", "--output", "out_dir", default=None,
+              help="Write the comparison report into this folder (with -f: reports).")  # fmt: skip
+@click.option("-f", "formats", default=None,
+              help="Report formats: md, html, pdf, xlsx (with -o: md,html,pdf).")  # fmt: skip
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="What stdout prints.")  # fmt: skip
+@click.option("--name", default=None, help="Report file name (default compare-<common prefix>).")
+def compare(
+    specs: tuple[str, ...], out_dir: str | None, formats: str | None, fmt: str, name: str | None
+) -> None:
+    """Compare options (specs that differ in GPU, cloud, pricing, layout...)
+    side by side and recommend one: the best feasible option by the specs'
+    objective. Exits 1 when no option is feasible.
+
+    Example: planner compare specs/compare/llama-3-70b-*.yaml -o reports -f md,html,pdf,xlsx
+    """
+    from planner.compare.cli import run_compare
+
+    if not run_compare(specs, out_dir, formats, fmt, name, _emit):
+        sys.exit(1)  # no option meets its constraints
 
 
 @main.command(context_settings=CONTEXT)

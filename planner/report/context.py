@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from planner.compare.options import Option, option_from
 from planner.pipeline import Result
 from planner.plan.sweeps import Sweeps
 from planner.report import comparison as cmp
@@ -40,6 +41,7 @@ class ReportContext:
     rules: list[Note]
     charts: dict[str, Chart] = field(default_factory=dict)
     extra: list[Section] = field(default_factory=list)  # planner/report/sections.py
+    bill: Option | None = None  # training: the bill of materials' figures (-f xlsx)
 
     @property
     def chart_dir(self) -> str:
@@ -162,4 +164,5 @@ def build_context(
         rules=rules_appendix(plan_dict),
         charts=make_charts(e, plan_dict, spec, sw) if charts else {},
         extra=build_sections(result),
+        bill=option_from(result) if spec.training is not None else None,
     )

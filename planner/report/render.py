@@ -25,7 +25,7 @@ from planner.report.context import ReportContext
 from planner.report.pdf import render_pdf
 from planner.report.templating import RULE_ID, environment
 
-FORMATS = ("md", "html", "pdf")
+FORMATS = ("md", "html", "pdf", "xlsx")  # xlsx: planner/report/xlsx.py
 
 
 def render_markdown(ctx: ReportContext) -> str:

@@ -28,51 +28,27 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
-WIDTH, HEIGHT = 504.0, 288.0
-FONT = 9.0
-TITLE_FONT = 10.8
-TICK = 3.5
-_EM = 2048
-# DejaVu Sans advance widths of ' ' (32) to '~' (126), font units.
-_ADVANCE = (
-    651, 821, 942, 1716, 1303, 1946, 1597, 563, 799, 799, 1024, 1716, 651, 739, 651, 690,
-    1303, 1303, 1303, 1303, 1303, 1303, 1303, 1303, 1303, 1303, 690, 690, 1716, 1716, 1716,
-    1087, 2048, 1401, 1405, 1430, 1577, 1294, 1178, 1587, 1540, 604, 604, 1343, 1141, 1767,
-    1532, 1612, 1235, 1612, 1423, 1300, 1251, 1499, 1401, 2025, 1403, 1251, 1403, 799, 690,
-    799, 1716, 1024, 1024, 1255, 1300, 1126, 1300, 1260, 721, 1300, 1298, 569, 569, 1186,
-    569, 1995, 1298, 1253, 1300, 1300, 842, 1067, 803, 1298, 1212, 1675, 1212, 1212, 1075,
-    1303, 690, 1303, 1716,
-)  # fmt: skip
-DASHES = {"-": "", "--": "3.7,1.6", ":": "1,1.65", "-.": "6.4,1.6,1,1.6"}
+from planner.report.svgparts import (
+    FONT,
+    HEIGHT,
+    TICK,
+    TITLE_FONT,
+    WIDTH,
+    dash_attr,
+    nice_ticks,
+    plain_tick,
+    rect,
+    seg,
+    text,
+    text_width,
+)
+from planner.report.svgparts import (
+    marker as draw_marker,
+)
 
 Box = tuple[float, float, float, float]  # left, top, right, bottom
 # A mark draws itself given the x map and the y map of each axis.
 Mark = Callable[[Callable[[float], float], dict[str, Callable[[float], float]]], str]
-
-
-def text_width(s: str, size: float = FONT) -> float:
-    """Width in points of ``s`` set in DejaVu Sans at ``size``."""
-    units = sum(_ADVANCE[ord(c) - 32] if 32 <= ord(c) < 127 else 1303 for c in s)
-    return units * size / _EM
-
-
-def nice_ticks(lo: float, hi: float, target: int = 6) -> list[float]:
-    """Round tick values covering [lo, hi]: steps of 1, 2, 2.5 or 5 x 10^k
-    (Heckbert, "Nice numbers for graph labels", Graphics Gems, 1990)."""
-    if hi <= lo:
-        hi = lo + (abs(lo) or 1.0)
-    raw = (hi - lo) / max(1, target - 1)
-    mag = 10 ** math.floor(math.log10(raw))
-    step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
-    first = math.floor(lo / step + 1e-9) * step
-    n = math.ceil((hi - first) / step - 1e-9)
-    return [round(first + i * step, 12) for i in range(n + 1)]
-
-
-def plain_tick(step: float) -> Callable[[float], str]:
-    """Tick text with as many decimals as the step needs ("0", "2.5")."""
-    digits = next((d for d in range(7) if abs(round(step, d) - step) < 1e-9 * step), 6)
-    return lambda v: f"{v:,.{digits}f}"
 
 
 @dataclass
@@ -100,7 +76,7 @@ class Entry:
 
     label: str
     color: str
-    kind: str = "line"  # line | patch
+    kind: str = "line"  # line | patch | point
     dash: str = "-"
     marker: str = ""
 
@@ -118,6 +94,7 @@ class Figure:
     xticks: list[float] = field(default_factory=list)
     log2: bool = False
     xtick_font: float = FONT
+    x_zero: bool = False  # a numeric x axis that starts at 0
     legend_below: bool = True
     _marks: list[Mark] = field(default_factory=list)
     legend: list[Entry] = field(default_factory=list)
@@ -146,7 +123,7 @@ class Figure:
     def _bar_mark(self, spans: list[tuple[int, float, float]], color: str) -> Mark:
         def draw(x: Callable[[float], float], y: dict[str, Callable[[float], float]]) -> str:
             return "".join(
-                _rect(x(j - 0.4), y["left"](b1), x(j + 0.4), y["left"](b0), color)
+                rect(x(j - 0.4), y["left"](b1), x(j + 0.4), y["left"](b0), color)
                 for j, b0, b1 in spans
                 if b1 > b0
             )
@@ -169,8 +146,8 @@ class Figure:
             xy = [(x(a), y[axis](b)) for a, b in pts]
             d = " ".join(f"{a:.2f},{b:.2f}" for a, b in xy)
             out = f'<polyline points="{d}" fill="none" stroke="{color}" stroke-width="1.5"'
-            out += f'{_dash(dash)} stroke-linejoin="round"/>'
-            return out + "".join(_marker(marker, a, b, color) for a, b in xy)
+            out += f'{dash_attr(dash)} stroke-linejoin="round"/>'
+            return out + "".join(draw_marker(marker, a, b, color) for a, b in xy)
 
         self._marks.append(draw)
 
@@ -179,7 +156,7 @@ class Figure:
         self._axis(axis).include(value)
         if label:
             self.legend.append(Entry(label, color, "line", dash))
-        self._marks.append(lambda x, y: _seg(
+        self._marks.append(lambda x, y: seg(
             self.boxes["plot"][0], y[axis](value), self.boxes["plot"][2], y[axis](value),
             color, dash))  # fmt: skip
 
@@ -187,8 +164,34 @@ class Figure:
         self._xs.append(at)
         if label:
             self.legend.append(Entry(label, color, "line", dash))
-        self._marks.append(lambda x, y: _seg(
+        self._marks.append(lambda x, y: seg(
             x(at), self.boxes["plot"][1], x(at), self.boxes["plot"][3], color, dash))  # fmt: skip
+
+    def point(self, x: float, y: float, color: str, label: str = "", kind: str = "o",
+              xerr: tuple[float, float] | None = None,
+              yerr: tuple[float, float] | None = None, note: str = "") -> None:  # fmt: skip
+        """One point with optional error bars (low, high) and a note beside it."""
+        self._xs += [x, *(xerr or ())]
+        self.left.include(y, *(yerr or ()))
+        if label:
+            self.legend.append(Entry(label, color, "point", "-", kind))
+
+        def draw(xm: Callable[[float], float], ym: dict[str, Callable[[float], float]]) -> str:
+            px, py, out = xm(x), ym["left"](y), []
+            if xerr is not None:
+                a, b = xm(xerr[0]), xm(xerr[1])
+                out += [seg(a, py, b, py, color, "-", 0.8), seg(a, py - 3, a, py + 3, color),
+                        seg(b, py - 3, b, py + 3, color)]  # fmt: skip
+            if yerr is not None:
+                a, b = ym["left"](yerr[0]), ym["left"](yerr[1])
+                out += [seg(px, a, px, b, color, "-", 0.8), seg(px - 3, a, px + 3, a, color),
+                        seg(px - 3, b, px + 3, b, color)]  # fmt: skip
+            out.append(draw_marker(kind, px, py, color))
+            if note:
+                out.append(text(px + 6, py - 6, note, 8.0, "start"))
+            return "".join(out)
+
+        self._marks.append(draw)
 
     def _axis(self, name: str) -> Axis:
         if name == "right":
@@ -235,7 +238,7 @@ class Figure:
             f"<title>{escape(self.title)}</title>\n",
             f'<rect width="{WIDTH:g}" height="{HEIGHT:g}" fill="#ffffff"/>\n',
         ]
-        out += [_text(WIDTH / 2, 8 + TITLE_FONT, self.title, TITLE_FONT, "middle"), "\n"]
+        out += [text(WIDTH / 2, 8 + TITLE_FONT, self.title, TITLE_FONT, "middle"), "\n"]
         out += [self._y_axis(self.left, ys["left"], plot, "left"), "\n"]
         if self.right is not None:
             out += [self._y_axis(self.right, ys["right"], plot, "right"), "\n"]
@@ -255,6 +258,9 @@ class Figure:
         if self.categories:
             n = len(self.categories)
             return lambda j: x0 + (j + 0.5) * (x1 - x0) / n
+        if self.x_zero:
+            top = self._zero_ticks()[-1]
+            return lambda v: x0 + v / top * (x1 - x0)
         f = (lambda v: math.log2(v)) if self.log2 else (lambda v: v)
         vals = [f(v) for v in (self._xs + self.xticks)]
         lo, hi = min(vals), max(vals)
@@ -262,10 +268,17 @@ class Figure:
         lo, hi = lo - pad, hi + pad
         return lambda v: x0 + (f(v) - lo) / (hi - lo) * (x1 - x0)
 
+    def _zero_ticks(self) -> list[float]:
+        return nice_ticks(0.0, max(self._xs) * 1.02 if max(self._xs) > 0 else 1.0)
+
     def _x_axis(self, x: Callable[[float], float], plot: Box) -> str:
         base = plot[3]
         if self.categories:
             ticks = [(float(j), c) for j, c in enumerate(self.categories)]
+        elif self.x_zero:
+            values = self._zero_ticks()
+            fmt = plain_tick(values[1] - values[0])
+            ticks = [(v, fmt(v)) for v in values]
         else:
             values = self.xticks or nice_ticks(min(self._xs), max(self._xs))
             if not self.xticks:
@@ -275,14 +288,14 @@ class Figure:
         out = []
         for v, label in ticks:
             px = x(v)
-            out.append(_seg(px, base, px, base + TICK, "#000000", "-", 0.8))
+            out.append(seg(px, base, px, base + TICK, "#000000", "-", 0.8))
             for i, part in enumerate(label.split("\n")):
                 y = base + TICK + 2 + (i + 1) * (self.xtick_font + 2) - 2
-                out.append(_text(px, y, part, self.xtick_font, "middle"))
+                out.append(text(px, y, part, self.xtick_font, "middle"))
         if self.xlabel:
             y = base + TICK + 4 + max(t[1].count("\n") + 1 for t in ticks) * (
                 self.xtick_font + 2) + FONT  # fmt: skip
-            out.append(_text((plot[0] + plot[2]) / 2, y, self.xlabel, FONT, "middle"))
+            out.append(text((plot[0] + plot[2]) / 2, y, self.xlabel, FONT, "middle"))
         return "".join(out)
 
     def _y_axis(self, axis: Axis, y: Callable[[float], float], plot: Box, side: str) -> str:
@@ -293,8 +306,8 @@ class Figure:
         for v in axis.ticks():
             py, label = y(v), axis.text(v)
             widest = max(widest, text_width(label))
-            out.append(_seg(edge, py, edge + sign * TICK, py, "#000000", "-", 0.8))
-            out.append(_text(edge + sign * (TICK + 2), py + FONT * 0.35, label, FONT, anchor))
+            out.append(seg(edge, py, edge + sign * TICK, py, "#000000", "-", 0.8))
+            out.append(text(edge + sign * (TICK + 2), py + FONT * 0.35, label, FONT, anchor))
         if axis.label:
             lx = edge + sign * (TICK + 6 + widest + FONT * 0.7)
             cy = (plot[1] + plot[3]) / 2
@@ -313,47 +326,16 @@ class Figure:
             r, c = divmod(i, ncols)
             x, y = x0 + c * col, top + r * 12.0 + 6
             if e.kind == "patch":
-                out.append(_rect(x + 4, y - 3.5, x + 18, y + 3.5, e.color))
+                out.append(rect(x + 4, y - 3.5, x + 18, y + 3.5, e.color))
+            elif e.kind == "point":
+                out.append(draw_marker(e.marker, x + 11, y, e.color))
             else:
-                out.append(_seg(x + 2, y, x + 20, y, e.color, e.dash, 1.5))
-                out.append(_marker(e.marker, x + 11, y, e.color))
-            out.append(_text(x + 24, y + 3, e.label, 8.0, "start"))
+                out.append(seg(x + 2, y, x + 20, y, e.color, e.dash, 1.5))
+                out.append(draw_marker(e.marker, x + 11, y, e.color))
+            out.append(text(x + 24, y + 3, e.label, 8.0, "start"))
         return "".join(out)
 
 
 def _y_map(axis: Axis, plot: Box) -> Callable[[float], float]:
     top = axis.ticks()[-1]
     return lambda v: plot[3] - v / top * (plot[3] - plot[1])
-
-
-def _rect(x0: float, y0: float, x1: float, y1: float, color: str) -> str:
-    return (
-        f'<rect x="{x0:.2f}" y="{y0:.2f}" width="{x1 - x0:.2f}" height="{y1 - y0:.2f}"'
-        f' fill="{color}"/>'
-    )
-
-
-def _dash(dash: str) -> str:
-    d = DASHES[dash]
-    return f' stroke-dasharray="{d}"' if d else ""
-
-
-def _seg(x0: float, y0: float, x1: float, y1: float, color: str, dash: str = "-",
-         width: float = 1.0) -> str:  # fmt: skip
-    return (
-        f'<line x1="{x0:.2f}" y1="{y0:.2f}" x2="{x1:.2f}" y2="{y1:.2f}" stroke="{color}"'
-        f' stroke-width="{width:g}"{_dash(dash)}/>'
-    )
-
-
-def _marker(kind: str, x: float, y: float, color: str) -> str:
-    if kind == "o":
-        return f'<circle cx="{x:.2f}" cy="{y:.2f}" r="1.75" fill="{color}"/>'
-    if kind == "s":
-        return _rect(x - 1.6, y - 1.6, x + 1.6, y + 1.6, color)
-    return ""
-
-
-def _text(x: float, y: float, s: str, size: float, anchor: str) -> str:
-    size_attr = "" if size == FONT else f' font-size="{size:g}"'
-    return f'<text x="{x:.2f}" y="{y:.2f}" text-anchor="{anchor}"{size_attr}>{escape(s)}</text>'

@@ -91,6 +91,9 @@ def render(
         files[f"{ctx.name}.md"] = md.encode("utf-8")
         for c in ctx.charts.values():
             files[f"{ctx.chart_dir}/{c.filename}"] = c.svg.encode("utf-8")
+    if "xlsx" in formats:
+        files[f"{ctx.name}.xlsx"] = _workbook(ctx)
+    later: dict[str, Callable[[], bytes]] = {}
     if "html" in formats or "pdf" in formats:
         on_stage("rendering HTML")
         html = render_html(ctx, md)
@@ -98,11 +101,22 @@ def render(
             files[f"{ctx.name}.html"] = html.encode("utf-8")
         if "pdf" in formats and pdf is not None:
             on_stage("queueing the PDF (WeasyPrint)")
-            return Rendered(ctx.name, files, {f"{ctx.name}.pdf": pdf.submit(html)})
-        if "pdf" in formats:
+            later[f"{ctx.name}.pdf"] = pdf.submit(html)
+        elif "pdf" in formats:
             on_stage("printing the PDF (WeasyPrint)")
             files[f"{ctx.name}.pdf"] = _interruptible(pdf_module.render_pdf, html)
-    return Rendered(ctx.name, files)
+    return Rendered(ctx.name, files, later)
+
+
+def _workbook(ctx: ReportContext) -> bytes:
+    from planner.report.xlsx import report_workbook
+
+    if ctx.bill is None:
+        raise PlannerError(
+            f"{ctx.source}: -f xlsx holds a training plan's bill of materials; this is an"
+            " inference spec (use md, html or pdf)"
+        )
+    return report_workbook(ctx.bill, ctx.assumptions, ctx.title)
 
 
 def _interruptible(fn: Callable[[str], bytes], arg: str) -> bytes:
@@ -265,3 +279,19 @@ def _lock(out: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+
+
+def write_files(
+    out_dir: str, name: str, files: dict[str, bytes], chart_dirs: Sequence[str] = ()
+) -> list[Path]:
+    """Write one rendered set that is not a spec's report (``planner
+    compare``) as ``write_reports`` does: atomically into ``out_dir``, or its
+    one non-chart file to stdout when ``out_dir`` is ``-``."""
+    if out_dir == "-":
+        data = [v for k, v in files.items() if not k.endswith(".svg")]
+        if len(data) != 1:
+            raise PlannerError("`-o -` writes one format to stdout: give exactly one -f")
+        sys.stdout.buffer.write(data[0])
+        sys.stdout.flush()
+        return []
+    return _commit(Path(out_dir), [Rendered(name, files)], list(chart_dirs))
