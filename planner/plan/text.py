@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from planner.plan.feasibility import feasibility
 from planner.plan.jsonout import deepspeed_figure, mfu_end_to_end
 from planner.plan.result import Plan
-from planner.plan.search import Candidate, objective_text
+from planner.plan.search import NO_PRICE, Candidate, objective_text
 from planner.units import fmt_bytes, fmt_int, fmt_pct, fmt_usd, plural
 
 
 def _usd(x: float | None) -> str:
-    return "no price" if x is None else fmt_usd(x)
+    return NO_PRICE if x is None else fmt_usd(x)
 
 
 def _cand(c: Candidate, unit: str) -> str:
@@ -74,8 +75,12 @@ def render_plan(plan: Plan, unit: str = "GiB") -> str:
         f"  GPU-hours {fmt_int(e.gpu_hours)} budgeted ({fmt_int(e.gpu_hours_steady)} steady)",
         f"Cost: {_usd(e.usd)} (range {_usd(lo.usd)} to {_usd(hi.usd)}); price: {cl.price_source}"
         if e.usd is not None
-        else "Cost: no price known for this GPU; set cluster.price_per_gpu_hour (USD)",
+        else f"Cost: {NO_PRICE} (cluster.price_per_gpu_hour, USD)",
     ]
+    fz = feasibility(plan)
+    if not fz.feasible:
+        out += ["", "INFEASIBLE: no plan meets the constraints. What would meet them:"]
+        out += [f"  - {w}" for w in fz.would_meet] or ["  - (see the findings)"]
     if plan.findings:
         out += ["", "Findings:"]
         out += [f"  {f.id} [{f.severity}] {f.message}" for f in plan.findings]

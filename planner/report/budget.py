@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from planner.plan.search import NO_PRICE
 from planner.report.records import Table
 from planner.spec.model import ClusterChoice, Spec
 from planner.units import fmt_duration, fmt_int, fmt_pct, fmt_usd
@@ -27,7 +28,7 @@ def cluster_for(spec: Spec, gpu: str) -> ClusterChoice:
 
 def price_text(c: ClusterChoice) -> str:
     if c.price_per_gpu_hour is None:
-        return "no price known"
+        return NO_PRICE
     src = "spec" if c.price_source == "spec" else c.price_source
     return f"{fmt_usd(c.price_per_gpu_hour)} per GPU-hour ({src})"
 
@@ -47,7 +48,12 @@ def budget_table(plan: dict[str, Any], spec: Spec) -> tuple[Table, list[str]]:
         ("Unit price", price_text(c), ""),
     ]
     notes: list[str] = []
-    if cost["usd"] is not None:
+    if not plan["feasible"]:
+        notes.append(
+            "No money is requested: no plan meets the constraints (INFEASIBLE; the summary"
+            " says what would meet them)."
+        )
+    elif cost["usd"] is not None:
         contingency = cost["usd"] * rate
         rows += [
             ("Subtotal (expected)", fmt_usd(cost["usd"]), "GPU-hours x unit price"),
@@ -61,7 +67,7 @@ def budget_table(plan: dict[str, Any], spec: Spec) -> tuple[Table, list[str]]:
             f" {fmt_pct(spec.assumptions.goodput_low, 0)} at the high end)."
         )
     else:
-        notes.append("No price is known for this GPU: give `cluster.price_per_gpu_hour`.")
+        notes.append(f"{NO_PRICE}: no price is known for this GPU (`cluster.price_per_gpu_hour`).")
     if c.price_is_indicative and c.price_per_gpu_hour is not None:
         notes.append(
             "The unit price is the catalog's indicative figure, not a quote; set"

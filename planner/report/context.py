@@ -40,6 +40,7 @@ class ReportContext:
     rules: list[Note]
     charts: dict[str, Chart] = field(default_factory=dict)
     extra: list[Section] = field(default_factory=list)  # planner/report/sections.py
+    feasible: bool = True  # False: INFEASIBLE at the top, no money requested
 
     @property
     def chart_dir(self) -> str:
@@ -162,4 +163,5 @@ def build_context(
         rules=rules_appendix(plan_dict),
         charts=make_charts(e, plan_dict, spec, sw) if charts else {},
         extra=build_sections(result),
+        feasible=bool(plan_dict["feasible"]),
     )

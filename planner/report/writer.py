@@ -138,11 +138,13 @@ def write_reports(
     paper: str | None = None,
     progress: StageContext | None = None,
     on_write: OnStage = _quiet,
+    infeasible: list[str] | None = None,
 ) -> list[Path]:
     """Render every spec's report, then write them all as one set; returns
     the paths written (empty for stdout). Nothing is written until every
     report is rendered, so a bad spec, an error or Ctrl-C anywhere leaves
-    the output folder as it was."""
+    the output folder as it was. The paths of specs whose plan meets no
+    constraints are appended to ``infeasible``."""
     if out_dir == "-" and (len(formats) != 1 or len(spec_paths) != 1):
         raise PlannerError(
             "`-o -` writes one spec's report in one format to stdout:"
@@ -160,6 +162,8 @@ def write_reports(
                     " report in one run needs its own name (nothing was written)"
                 )
             names[ctx.name] = str(path)
+            if not ctx.feasible and infeasible is not None:
+                infeasible.append(str(path))  # the CLI exits 1 (planner/plan/feasibility.py)
             contexts.append(ctx)
             outs.append(render(ctx, formats, on_stage))
     on_write("writing files")
