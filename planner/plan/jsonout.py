@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from planner.plan.costout import bill_of_materials, energy_dict, pricing_fields
 from planner.plan.deepspeed import deepspeed_estimate
 from planner.plan.feasibility import feasibility
 from planner.plan.memory import GpuMemory
@@ -182,7 +183,10 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
             "price_per_gpu_hour": cl.price_per_gpu_hour,
             "price_source": cl.price_source,
             "mfu_source": cl.mfu_source,
+            **pricing_fields(plan),
         },
+        "energy": energy_dict(plan),
+        "bill_of_materials": bill_of_materials(plan),
         "assumptions": s.assumptions.model_dump(),
         "findings": [f.to_dict() for f in plan.findings],
         "alternatives": [_row(c) for c in plan.alternatives],

@@ -11,6 +11,8 @@ import math
 from typing import Any
 
 from planner.plan.search import NO_PRICE
+from planner.pricing import Pricing
+from planner.report import procurement as pr
 from planner.report.records import Table
 from planner.spec.model import ClusterChoice, Spec
 from planner.units import fmt_duration, fmt_int, fmt_pct, fmt_usd
@@ -47,7 +49,8 @@ def budget_table(plan: dict[str, Any], spec: Spec) -> tuple[Table, list[str]]:
         ("GPU-hours", f"{tm['gpu_hours']:,.0f}", "GPUs x wall-clock hours"),
         ("Unit price", price_text(c), ""),
     ]
-    notes: list[str] = []
+    extra, notes = pr.pricing_rows(plan)
+    rows += extra + pr.material_rows(plan)
     if not plan["feasible"]:
         notes.append(
             "No money is requested: no plan meets the constraints (INFEASIBLE; the summary"
@@ -56,7 +59,11 @@ def budget_table(plan: dict[str, Any], spec: Spec) -> tuple[Table, list[str]]:
     elif cost["usd"] is not None:
         contingency = cost["usd"] * rate
         rows += [
-            ("Subtotal (expected)", fmt_usd(cost["usd"]), "GPU-hours x unit price"),
+            (
+                "Subtotal (expected)",
+                fmt_usd(cost["usd"]),
+                ("billed " if cost["term_months"] else "") + "GPU-hours x unit price",
+            ),
             (f"Contingency ({fmt_pct(rate, 0)})", fmt_usd(contingency), _rate_source(spec)),
             ("Total to request", fmt_usd(cost["usd"] + contingency), ""),
         ]
@@ -131,21 +138,20 @@ def _keys(name: str) -> tuple[str, str, str]:
     return (f"{name}_low", name, f"{name}_high")
 
 
-def sensitivity_table(
-    days: dict[float, float], price: float | None, gpus: int, contingency: float
-) -> Table:
+def sensitivity_table(days: dict[float, float], pricing: Pricing, gpus: int) -> Table:
     """Duration and cost when the MFU or the price is 20% lower or higher.
     ``days`` maps an MFU factor (0.8, 1.0, 1.2) to the plan's duration at
     that MFU (computed by the plan's time model, where only compute and
-    the pipeline bubble scale with MFU)."""
+    the pipeline bubble scale with MFU); cost = the GPU-hours billed for
+    that duration (whole terms for a reservation) x the price."""
     rows = []
     for f in sorted(days):
-        cost = None if price is None else days[f] * 24 * gpus * price
+        cost = pricing.cost_usd(gpus, days[f] * 24)
         rows.append(
             (f"MFU x {f:.1f}", f"{days[f]:,.2f} days", "-" if cost is None else fmt_usd(cost))
         )
-    if price is not None:
-        base = days[1.0] * 24 * gpus * price
+    base = pricing.cost_usd(gpus, days[1.0] * 24)
+    if base is not None:
         for f in (1 - SENSITIVITY, 1 + SENSITIVITY):
             rows.append((f"price x {f:.1f}", f"{days[1.0]:,.2f} days", fmt_usd(base * f)))
     header = ("assumption", "duration", "cost (before contingency)")

@@ -13,6 +13,7 @@ from typing import Any
 from planner.plan.search import NO_PRICE
 from planner.plan.sweeps import Sweeps
 from planner.report import budget as bud
+from planner.report.procurement import rent_vs_buy
 from planner.report.records import Sections, Table, gib
 from planner.spec.model import Spec
 from planner.units import (
@@ -201,10 +202,13 @@ def _candidates(rows: list[dict[str, Any]], spec: Spec, miss: bool) -> Table | N
 
 
 def fill_plan_sections(x: Sections, plan: dict[str, Any], spec: Spec, sw: Sweeps) -> None:
-    p, c = plan["plan"], plan["cost"]
+    p = plan["plan"]
     cl = bud.cluster_for(spec, p["gpu"])
     x.budget, x.budget_notes = bud.budget_table(plan, spec)
-    x.purchase = bud.purchase_table(p["gpus"], plan["time"]["gpu_hours"], spec, cl)
+    x.purchase = rent_vs_buy(plan) or bud.purchase_table(
+        p["gpus"], plan["time"]["gpu_hours"], spec, cl
+    )
+    x.purchase_ownership = plan["cost"]["ownership"] is not None
     x.plan_layout = _layout_table(plan, spec)
     x.plan_memory = _memory_table(p)
     x.optimizations = _optimizations(sw, plan)
@@ -225,9 +229,7 @@ def fill_plan_sections(x: Sections, plan: dict[str, Any], spec: Spec, sw: Sweeps
         f" {fmt_pct(spec.assumptions.goodput, 0)} (restarts, evaluation, stalls);"
         f" {plan['time']['range_meaning']}",
     ]
-    x.sensitivity = bud.sensitivity_table(
-        sw.mfu_days, c["price_per_gpu_hour"], p["gpus"], spec.report.contingency
-    )
+    x.sensitivity = bud.sensitivity_table(sw.mfu_days, cl.pricing, p["gpus"])
 
 
 def _layout_table(plan: dict[str, Any], spec: Spec) -> Table:
