@@ -117,9 +117,15 @@ def test_prices_cite_the_catalog_source_not_an_id(tmp_path: Path) -> None:
         for k in ("price_per_gpu_hour", "purchase_price_usd", "power"):
             if k in e:
                 assert e[k]["source"] in sources, (k, e[k])
-    spec = "specs/llama-3-70b-pretrain.yaml"
-    r = CliRunner().invoke(main, ["report", spec, "-o", str(tmp_path), "-f", "md"])
-    md = next(tmp_path.glob("*.md")).read_text()
-    assert r.exit_code in (0, 1)
+    spec = tmp_path / "cat.yaml"  # the catalog's H100 price: RunPod, 2026-02-14
+    spec.write_text(MIXED.replace("[b200, {preset: a100-80gb, price_per_gpu_hour: 2.0}]", "h100"))
+    r = CliRunner().invoke(main, ["report", str(spec), "-o", str(tmp_path), "-f", "md"])
+    assert r.exit_code == 0, r.output
+    md = (tmp_path / "mixed.md").read_text()
+    title = sources["price_snapshot_2026_02"]["title"]
+    assert "USD 3.49 per GPU-hour (indicative: RunPod" in md and "2026-02-14" in md
+    assert title in md
     ids = [k for k in sources if k in md]
     assert not ids, f"internal source ids printed: {ids}"
+    d = json.loads(CliRunner().invoke(main, ["plan", str(spec), "--format", "json"]).output)
+    assert d["cost"]["price_date"] == "2026-02-14" and d["cost"]["price_citation"] == title

@@ -9,6 +9,7 @@ from typing import Any
 
 from planner.catalog import spec_sources
 from planner.report.budget import cluster_for
+from planner.report.procurement import assumption_rows
 from planner.report.records import Note, Table
 from planner.spec.model import ClusterChoice, Spec
 from planner.units import fmt_pct, fmt_usd
@@ -38,6 +39,7 @@ def assumptions_table(e: dict[str, Any], plan: dict[str, Any] | None, spec: Spec
     rows.append(("Allocator fragmentation", fmt_pct(a.allocator_fragmentation, 0), frag))
     if plan is not None and spec.training is not None:
         rows += _plan_rows(spec)
+        rows += assumption_rows(plan)
     if spec.inference is not None:
         rows += _serving_rows(spec, c)
         if plan is not None and "capacity" in plan:

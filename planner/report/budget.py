@@ -31,7 +31,9 @@ def cluster_for(spec: Spec, gpu: str) -> ClusterChoice:
 def price_text(c: ClusterChoice) -> str:
     if c.price_per_gpu_hour is None:
         return NO_PRICE
-    src = "spec" if c.price_source == "spec" else c.price_source
+    src = c.price_source
+    if c.pricing.model != "on-demand":
+        src = f"{c.pricing.describe()}; {src}"
     return f"{fmt_usd(c.price_per_gpu_hour)} per GPU-hour ({src})"
 
 

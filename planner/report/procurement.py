@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from planner.report.records import Table, gib_gb
-from planner.units import fmt_int, fmt_pct, fmt_usd
+from planner.units import fmt_int, fmt_kg, fmt_pct, fmt_usd, plural
 
 Row = tuple[str, str, str]
 
@@ -51,7 +51,7 @@ def material_rows(plan: dict[str, Any]) -> list[Row]:
     b, e = plan["bill_of_materials"], plan["energy"]
     rows: list[Row] = [
         ("Host RAM", gib_gb(b["host_memory_total"]),
-         f"{fmt_int(b['nodes'])} node(s) x {gib_gb(b['host_memory_per_node'])}"
+         f"{plural(b['nodes'], 'node')} x {gib_gb(b['host_memory_per_node'])}"
          f" ({b['host_memory_source']})"),
         ("Checkpoint storage", gib_gb(b["checkpoint_storage_bytes"]),
          f"{b['checkpoints_kept']} full checkpoints x {gib_gb(b['checkpoint_bytes'])}"
@@ -67,7 +67,7 @@ def material_rows(plan: dict[str, Any]) -> list[Row]:
         rows.append(("Energy", "unknown", e["source"]))
     if e["co2_kg"] is not None:
         rows.append(
-            ("CO2 (upper bound)", f"{e['co2_kg'] / 1000:,.1f} t",
+            ("CO2 (upper bound)", fmt_kg(e["co2_kg"]),
              f"kWh x {e['carbon_kg_per_kwh']:g} kg CO2e per kWh (cluster.carbon_kg_per_kwh)")
         )  # fmt: skip
     return rows
@@ -115,3 +115,40 @@ def rent_vs_buy(plan: dict[str, Any]) -> Table | None:
              if u is not None else "renting costs less even at 100% utilisation")
         )  # fmt: skip
     return Table(("item", "value", "basis"), tuple(rows), ("l", "r", "l"))
+
+
+def assumption_rows(plan: dict[str, Any]) -> list[Row]:
+    """The procurement figures for the assumptions table, each with its
+    source (the spec, or the catalog's labelled assumption)."""
+    c, e, b = plan["cost"], plan["energy"], plan["bill_of_materials"]
+    rows: list[Row] = []
+    if c["pricing_model"] != "on-demand":
+        rows.append(("Pricing model", c["pricing_text"], "spec (cluster.pricing)"))
+    if c["price_date"]:
+        rows.append(("GPU price date and source", c["price_date"], c["price_citation"]))
+    if e["kw_per_gpu"] is not None:
+        rows.append(
+            ("Power per GPU (with its share of the node) and PUE",
+             f"{e['kw_per_gpu']:,.3f} kW, PUE {e['pue']:g}", e["source"])
+        )  # fmt: skip
+    if e["carbon_kg_per_kwh"] is not None:
+        rows.append(("Carbon intensity", f"{e['carbon_kg_per_kwh']:g} kg CO2e per kWh",
+                     "spec (cluster.carbon_kg_per_kwh)"))  # fmt: skip
+    own = c["ownership"]
+    if own is not None:
+        spec = "spec (cluster.ownership)"
+        rows += [
+            ("Purchase price per GPU", fmt_usd(own["purchase_price_per_gpu"]),
+             own["purchase_source"]),
+            ("Infrastructure overhead", fmt_pct(own["infrastructure_overhead"], 0), spec),
+            ("Electricity", f"USD {own['electricity_usd_per_kwh']:g} per kWh", spec),
+            ("Hosting", f"USD {own['hosting_usd_per_kw_month']:g} per kW-month", spec),
+            ("Depreciation", f"{own['depreciation_years']:g} years", spec),
+            ("Utilisation of owned GPUs", fmt_pct(own["utilization"], 0), spec),
+        ]  # fmt: skip
+    rows += [
+        ("Host RAM per node", gib_gb(b["host_memory_per_node"]), b["host_memory_source"]),
+        ("Checkpoints kept", str(b["checkpoints_kept"]),
+         "planner convention: the previous full checkpoint stays while the next is written"),
+    ]  # fmt: skip
+    return rows
