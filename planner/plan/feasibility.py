@@ -66,7 +66,9 @@ def _deadline(plan: Plan, spec: Spec) -> list[str]:
         return []
     timed = [c.time for c in plan.search.ranked if c.time is not None]
     fastest = min(t.days for t in timed) if timed else plan.expected.days
-    out = [f"constraints.max_days of at least {fastest:,.1f} (the fastest fitting layout found)"]
+    out = [
+        f"constraints.max_days of at least {fastest:,.1f} days (the fastest fitting layout found)"
+    ]
     need = _evidence(plan, "REC-009", "gpus_needed_linear")
     if need is not None:
         out.append(

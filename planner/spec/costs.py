@@ -50,7 +50,7 @@ def power_of(gpu: Gpu, own: OwnershipSection | None) -> tuple[float | None, floa
 
 
 def _ownership(
-    own: OwnershipSection, gpu: Gpu, per_node: int, where: str, problems: list[Problem]
+    own: OwnershipSection, gpu: Gpu, per_node: int, problems: list[Problem]
 ) -> Ownership | None:
     buy, buy_src = own.purchase_price_per_gpu, "spec (cluster.ownership.purchase_price_per_gpu)"
     if buy is None:
@@ -65,7 +65,10 @@ def _ownership(
     ]  # fmt: skip
     for k in missing:
         problems.append(
-            Problem(f"cluster.ownership.{k}", f"the catalog has no figure for {gpu.key}; give it")
+            Problem(
+                f"cluster.ownership.{k}",
+                f"the catalog has no figure for {gpu.key}; give it (one GPU type per spec)",
+            )
         )
     if buy is None or gw is None or nw is None:
         return None
@@ -92,12 +95,11 @@ def resolve_pricing(
     gpu: Gpu,
     per_node: int,
     on_demand: float | None,
-    where: str,
     problems: list[Problem],
 ) -> Pricing:
     """The candidate's Pricing; problems for figures the catalog lacks."""
     p = c.pricing
-    owned = None if c.ownership is None else _ownership(c.ownership, gpu, per_node, where, problems)
+    owned = None if c.ownership is None else _ownership(c.ownership, gpu, per_node, problems)
     return Pricing(
         model=p.model,
         on_demand_usd=on_demand,

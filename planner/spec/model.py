@@ -378,7 +378,7 @@ def _cluster(
             mfu, mfu_src = gpu.default_mfu, f"catalog default for {gpu.key} (assumption)"
         host_gib, host_src = _host_memory_gib(c, gpu.key)
         host = gib_to_bytes(host_gib)
-        pricing = resolve_pricing(c, gpu, per_node, price, where, problems)
+        pricing = resolve_pricing(c, gpu, per_node, price, problems)
         if pricing.model == "owned":
             price_src = OWNED_SOURCE
         rate = pricing.usd_per_gpu_hour
