@@ -138,6 +138,17 @@ def test_rent_vs_buy_table_in_the_report(tmp_path: Path) -> None:
     assert "Rent vs buy" in md and "| Break-even utilisation | 34.0% |" in md
     assert "| Own: total per GPU-hour | USD 1.752 |" in md
     assert "Uptime" not in md.split("Rent vs buy")[1].split("##")[0]  # PUE from the spec
+    # On demand at the catalog's 3.49: this run rented = GPU-hours x 3.49.
+    d = evaluate(load_spec_text(spec.read_text(), "o.yaml")).plan_json
+    rented = d["time"]["gpu_hours"] * 3.49
+    assert d["cost"]["usd"] == pytest.approx(rented)
+    owned = d["time"]["gpu_hours"] * 1.751630
+    assert f"| This run, owned | {_usd(owned)} |" in md
+    assert f"| This run, renting | {_usd(rented)} |" in md
+
+
+def _usd(x: float) -> str:
+    return f"USD {x:,.0f}" if x >= 100 else f"USD {x:,.2f}"
 
 
 def test_energy_and_co2_by_hand() -> None:

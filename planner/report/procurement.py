@@ -96,9 +96,16 @@ def rent_vs_buy(plan: dict[str, Any]) -> Table | None:
          f" x PUE {own['pue']:g} x 12 / 8,760 h"),
         ("Own: total per GPU-hour", _usd_h(own["usd_per_gpu_hour"]), "sum of the three above"),
     ]  # fmt: skip
+    c = plan["cost"]
     if rent is not None:
-        rows.append(("Rent per GPU-hour", _usd_h(rent), plan["cost"]["pricing_text"]))
-        rows.append(("This run, renting", fmt_usd(hours * rent), f"{hours:,.0f} GPU-hours"))
+        model = c["pricing_model"]
+        rows.append(("Rent per GPU-hour", _usd_h(rent), "on-demand" if model == "owned"
+                     else c["pricing_text"]))  # fmt: skip
+        if model == "owned" or c["usd"] is None:
+            rows.append(("This run, renting", fmt_usd(hours * rent), f"{hours:,.0f} GPU-hours"))
+        else:  # the plan's own rental cost (whole terms for a reservation)
+            rows.append(("This run, renting", fmt_usd(c["usd"]),
+                         f"{c['billed_gpu_hours']:,.0f} GPU-hours billed"))  # fmt: skip
     rows.append(
         ("This run, owned", fmt_usd(hours * own["usd_per_gpu_hour"]),
          f"{hours:,.0f} GPU-hours x the owned cost per GPU-hour")
