@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import yaml
 from click.testing import CliRunner
 
@@ -81,8 +82,9 @@ def test_report_exits_1_infeasible_at_the_top_and_requests_no_money(tmp_path: Pa
     assert "INFEASIBLE" not in (tmp_path / "seed-7b.md").read_text()
 
 
-def test_unpriced_candidate_never_wins_cheapest_and_ranks_last() -> None:
-    res = evaluate(load_spec_text(MIXED, "mixed.yaml"))
+@pytest.mark.parametrize("objective", ["cheapest", "balanced"])
+def test_unpriced_candidate_never_wins_a_cost_objective_and_ranks_last(objective: str) -> None:
+    res = evaluate(load_spec_text(MIXED.replace("cheapest", objective), "mixed.yaml"))
     plan = res.plan
     assert plan is not None and plan.cluster.gpu.key == "a100-80gb"
     ranked = [c.time for c in plan.search.ranked if c.time is not None]
@@ -91,7 +93,12 @@ def test_unpriced_candidate_never_wins_cheapest_and_ranks_last() -> None:
     assert priced == sorted(priced, reverse=True), "every priced layout before the unpriced"
     # By hand: the cheapest priced layout is the plan (USD = GPU-hours x 2.0).
     usd = min(t.usd for t in ranked if t.usd is not None)
-    assert plan.expected.usd == usd == plan.expected.gpu_hours * 2.0
+    assert plan.expected.usd == pytest.approx(plan.expected.gpu_hours * 2.0)
+    if objective == "cheapest":
+        assert plan.expected.usd == usd
+    else:  # balanced: the fastest priced plan within 10% of the cheapest priced one
+        ok = [t for t in ranked if t.usd is not None and t.usd <= usd * 1.10]
+        assert plan.expected.days == min(t.days for t in ok)
     rows = res.plan_json["alternatives"] + res.plan_json["near_misses"]
     assert all(r["price_status"] == "no price: set price_per_gpu_hour" for r in rows
                if r.get("usd", 0) is None)  # fmt: skip
