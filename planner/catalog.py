@@ -57,10 +57,16 @@ class Gpu:
     gpus_per_node: int
     default_mfu: MfuDefaults
     price_per_gpu_hour: float | None
-    price_note: str
+    price_note: str  # "indicative: provider, date; source title (url)": never an internal id
     purchase_price_usd: float | None
     sources: tuple[str, ...]
     notes: str = ""
+    price_date: str = ""
+    price_citation: str = ""  # the catalog source's title and address
+    purchase_citation: str = ""
+    tdp_watts: float | None = None  # maximum board power (datasheet)
+    node_watts: float | None = None  # rest of the server: system maximum - GPUs' TDP
+    power_citation: str = ""
 
     def peak_flops(self, dtype: str) -> float | None:
         """Dense peak FLOP/s for a compute dtype, or None if unsupported."""
@@ -86,15 +92,24 @@ class Gpu:
         return self.dense_tflops.get("fp8") is not None
 
 
+def citation(key: str | None) -> str:
+    """A catalog source as a reader can follow it: its title and address.
+    Internal ids (``price_snapshot_2026_02``) are never printed."""
+    s = gpu_sources().get(key or "")
+    if not s:
+        return "source not recorded"
+    url = s.get("url")
+    return f"{s['title']} ({url})" if url else str(s["title"])
+
+
 def _gpu_from_entry(key: str, e: dict[str, Any]) -> Gpu:
     price = e.get("price_per_gpu_hour") or {}
     purchase = e.get("purchase_price_usd") or {}
-    note = ""
+    power = e.get("power") or {}
+    note = cite = date = ""
     if price:
-        note = (
-            f"indicative: {price.get('provider', '?')}, {price.get('date', 'date unknown')}"
-            f" ({price.get('source', 'no source')})"
-        )
+        date, cite = str(price.get("date", "date unknown")), citation(price.get("source"))
+        note = f"indicative: {price.get('provider', '?')}, {date}; source: {cite}"
     return Gpu(
         key=key,
         name=e["name"],
@@ -114,7 +129,27 @@ def _gpu_from_entry(key: str, e: dict[str, Any]) -> Gpu:
         purchase_price_usd=float(purchase["usd"]) if purchase else None,
         sources=tuple(e.get("sources", ())),
         notes=str(e.get("notes", "")),
+        price_date=date,
+        price_citation=cite,
+        purchase_citation=citation(purchase.get("source")) if purchase else "",
+        tdp_watts=float(power["gpu_watts"]) if power else None,
+        node_watts=float(power["node_watts"]) if power.get("node_watts") is not None else None,
+        power_citation=citation(power.get("source")) if power else "",
     )
+
+
+def spec_sources(g: Gpu) -> list[str]:
+    """Titles of the sources of a GPU's hardware figures (memory, FLOP/s,
+    bandwidth): its listed sources less those of prices and assumptions."""
+    src = gpu_sources()
+    out = []
+    for k in g.sources:
+        s = src.get(k, {})
+        if k.startswith("price_") or str(s.get("quality", "")).startswith("assumption"):
+            continue
+        if s and k != "hf_hardware":  # hf_hardware: the purchase price's source
+            out.append(str(s["title"]))
+    return out
 
 
 @cache

@@ -133,8 +133,8 @@ def plan(spec: str, fmt: str, unit: str) -> None:
 
         assert result.plan is not None
         click.echo(clean(render_plan(result.plan, unit)))
-    if result.serving is not None and not result.serving.feasible:
-        sys.exit(1)  # no configuration fits, meets the traffic and SLOs, or the budget
+    if not result.feasible:
+        sys.exit(1)  # no plan fits and meets the constraints (traffic, SLOs, days, budget)
 
 
 @main.command(context_settings=CONTEXT)
@@ -206,9 +206,16 @@ def _report(
                 click.echo(line.head, err=True)
             yield line.stage
 
-    for written in write_reports(specs, out_dir, fmts, paper, progress, printer=printer):
+    infeasible: list[str] = []
+    for written in write_reports(
+        specs, out_dir, fmts, paper, progress, printer=printer, infeasible=infeasible
+    ):
         if len(specs) <= 3 and not written.name.endswith(".svg"):
             click.echo(clean(f"  {written}"), err=True)
+    for path in infeasible:
+        click.echo(clean(f"{path}: INFEASIBLE: no plan meets the constraints"), err=True)
+    if infeasible:
+        sys.exit(1)
 
 
 @main.command(context_settings=CONTEXT)

@@ -43,6 +43,12 @@ class Result:
             return self.plan.findings
         return self.serving.findings if self.serving is not None else ()
 
+    @property
+    def feasible(self) -> bool:
+        """A plan meets the spec's constraints (``planner plan`` and
+        ``planner report`` exit 1 when not; planner/plan/feasibility.py)."""
+        return bool(self.plan_json["feasible"])
+
     @cached_property
     def estimate_json(self) -> dict[str, Any]:
         """The JSON of ``planner estimate`` (planner.engine.to_dict)."""

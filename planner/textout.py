@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from planner.pipeline import Result, estimate_time
+from planner.plan.search import NO_PRICE
 from planner.units import fmt_bytes, fmt_count, fmt_duration, fmt_int, fmt_usd
 
 
@@ -22,7 +23,7 @@ def _time_line(r: Result) -> str:
     if times is None or r.plan is None:
         return "  time and cost: none (no layout fits; see `planner plan`)"
     ex, lo, hi = times["expected"], times["low"], times["high"]
-    cost = "no price" if ex["usd"] is None else fmt_usd(ex["usd"])
+    cost = NO_PRICE if ex["usd"] is None else fmt_usd(ex["usd"])
     return (
         f"  plan: {ex['gpus']} x {r.plan.cluster.gpu.name} at kernel MFU {ex['mfu']:.0%}"
         f" (assumed): {fmt_duration(ex['seconds'])}, {ex['gpu_hours']:,.0f} GPU-hours, {cost}"

@@ -59,6 +59,11 @@ def fmt_duration(seconds: float) -> str:
     return f"{seconds / div:,.{digits}f} {name}"
 
 
+def fmt_kg(kg: float) -> str:
+    """A mass: '850 kg', '12.3 t' (metric tonnes)."""
+    return f"{kg:,.0f} kg" if kg < 1000 else f"{kg / 1000:,.1f} t"
+
+
 def fmt_pct(x: float, digits: int = 1) -> str:
     return f"{100 * x:.{digits}f}%"
 

@@ -85,7 +85,9 @@ def test_llama_2_7b_finetune(golden) -> None:  # type: ignore[no-untyped-def]
 def test_deadline_missed(golden) -> None:  # type: ignore[no-untyped-def]
     files = _render("llama-3-8b-deadline-missed", ("md", "pdf"))
     md = _check_all(golden, "llama-3-8b-deadline-missed", files)
-    assert "No layout meets the requirements" in md
+    assert "INFEASIBLE: no layout meets the requirements" in md
+    assert md.index("INFEASIBLE") < md.index("## Summary")  # at the top (issue 12)
+    assert "Total to request" not in md and "No money is requested" in md
     # Lower bound by hand: 6 N D FLOPs for N = 8.03e9 (Llama-3-8B), D = 1e12
     # tokens on 16 A100s at 312 TFLOP/s and the catalog's best-case MFU
     # (52%): at least 6*8.03e9*1e12/(16*312e12*0.52)/86400 = 112 days > 14.
@@ -94,7 +96,7 @@ def test_deadline_missed(golden) -> None:  # type: ignore[no-untyped-def]
     assert days > lower > 14
     assert f"not met: {days - 14:,.1f} days over" in md
     text, _ = _pdf_text(files["llama-3-8b-deadline-missed.pdf"])
-    assert "No layout meets the requirements" in text
+    assert "INFEASIBLE: no layout meets the requirements" in " ".join(text.split())
 
 
 def test_serving_70b_fp16(golden) -> None:  # type: ignore[no-untyped-def]

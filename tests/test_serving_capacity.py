@@ -415,8 +415,11 @@ def test_nothing_fits_exits_1_and_reports(tmp_path: Path) -> None:
     r = CliRunner().invoke(main, ["plan", str(f)])
     assert r.exit_code == 1 and "does not fit" in r.output
     r = CliRunner().invoke(main, ["report", str(f), "-o", str(tmp_path), "-f", "md"])
-    assert r.exit_code == 0, r.output
-    assert "no replica fits on any candidate GPU" in (tmp_path / "serve.md").read_text()
+    # The report is written and says INFEASIBLE at the top; the command exits 1 (issue 12).
+    assert r.exit_code == 1, r.output
+    md = (tmp_path / "serve.md").read_text()
+    assert "no replica fits on any candidate GPU" in md
+    assert "INFEASIBLE" in md.split("## Summary")[0]
 
 
 def test_report_has_latency_and_cost_charts(tmp_path: Path) -> None:

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from planner.plan.costout import bill_of_materials, energy_dict, pricing_fields
 from planner.plan.deepspeed import deepspeed_estimate
+from planner.plan.feasibility import feasibility
 from planner.plan.memory import GpuMemory
 from planner.plan.result import Plan
-from planner.plan.search import Candidate, objective_text
+from planner.plan.search import NO_PRICE, Candidate, objective_text
 from planner.plan.timing import RunTime, range_meaning
 
 BYTES_PER_PARAM_NOTE = (
@@ -75,6 +77,8 @@ def _row(c: Candidate) -> dict[str, Any]:
     out["usable_memory_per_gpu"] = c.usable
     if c.time is not None:
         out.update(days=c.time.days, gpu_hours=c.time.gpu_hours, usd=c.time.usd)
+        if c.time.usd is None:
+            out["price_status"] = NO_PRICE
     if c.reason:
         out["reason"] = c.reason
     return out
@@ -162,9 +166,12 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
     p["usable_host_memory_per_node"] = h.usable
     p["usable_host_memory_source"] = cl.host_memory_source
     e, lo, hi = (plan.times[k] for k in ("expected", "low", "high"))
+    fz = feasibility(plan)
     return {
         "spec": {"name": s.name, "title": s.title, "source": s.source},
         "units": {"memory": "bytes", "time": "seconds", "cost": "USD"},
+        "feasible": fz.feasible,
+        "feasibility": fz.to_dict(),
         "objective": s.objective,
         "objective_text": objective_text(s),
         "plan": p,
@@ -176,7 +183,10 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
             "price_per_gpu_hour": cl.price_per_gpu_hour,
             "price_source": cl.price_source,
             "mfu_source": cl.mfu_source,
+            **pricing_fields(plan),
         },
+        "energy": energy_dict(plan),
+        "bill_of_materials": bill_of_materials(plan),
         "assumptions": s.assumptions.model_dump(),
         "findings": [f.to_dict() for f in plan.findings],
         "alternatives": [_row(c) for c in plan.alternatives],

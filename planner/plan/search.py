@@ -190,9 +190,15 @@ def constraint_failure(c: Candidate, max_days: float | None, max_usd: float | No
         return c.reason
     if max_days is not None and t.days > max_days:
         return f"takes {fmt_beyond(t.days, max_days)} days > max_days {max_days:g}"
+    if max_usd is not None and t.usd is None:
+        return f"{NO_PRICE}: max_budget_usd cannot be checked"
     if max_usd is not None and t.usd is not None and t.usd > max_usd:
         return f"costs USD {t.usd:,.0f} > max_budget_usd {max_usd:,.0f}"
     return ""
+
+
+# How a candidate without a price is listed: it never wins a cost objective.
+NO_PRICE = "no price: set price_per_gpu_hour"
 
 
 def _rank_key(objective: str, max_days: float | None, max_usd: float | None) -> Any:
@@ -200,14 +206,17 @@ def _rank_key(objective: str, max_days: float | None, max_usd: float | None) -> 
         t = c.time
         assert t is not None
         misses = 1.0 if constraint_failure(c, max_days, max_usd) else 0.0
+        # USD and GPU-hours never compare: an unpriced candidate ranks after
+        # every priced one, and unpriced ones among themselves by GPU-hours.
+        unpriced = 0.0 if t.usd is not None else 1.0
         cost = t.usd if t.usd is not None else t.gpu_hours
         if misses and max_days is not None:
-            return (misses, t.days, cost, t.gpus)  # none meets the deadline: the closest
+            return (misses, t.days, unpriced, cost, t.gpus)  # none meets the deadline
         if objective == "fastest":
-            return (misses, t.days, cost, t.gpus)
+            return (misses, t.days, unpriced, cost, t.gpus)
         if objective == "fewest-gpus":
-            return (misses, t.gpus, cost, t.days)
-        return (misses, cost, t.days, t.gpus)
+            return (misses, t.gpus, unpriced, cost, t.days)
+        return (misses, unpriced, cost, t.days, t.gpus)
 
     return key
 
@@ -223,6 +232,8 @@ def _fastest_within_band(ranked: list[Candidate], c: Any, band: float) -> list[C
     deadline lands on a handful of GPUs for years to save a fraction of a
     percent, less than any price's uncertainty (assumptions.cost_tie_band)."""
     ok = [x for x in ranked if not constraint_failure(x, c.max_days, c.max_budget_usd)]
+    priced = [x for x in ok if x.time is not None and x.time.usd is not None]
+    ok = priced or ok  # a cost band is measured in USD when any candidate has a price
     if not ok:
         return ranked
     cost = lambda x: x.time.usd if x.time.usd is not None else x.time.gpu_hours  # noqa: E731

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from planner.plan.costout import bill_of_materials, energy_dict, pricing_fields
+from planner.plan.feasibility import feasibility
 from planner.plan.jsonout import deepspeed_figure, mfu_end_to_end
 from planner.plan.result import Plan
-from planner.plan.search import Candidate, objective_text
-from planner.units import fmt_bytes, fmt_int, fmt_pct, fmt_usd, plural
+from planner.plan.search import NO_PRICE, Candidate, objective_text
+from planner.units import fmt_bytes, fmt_int, fmt_kg, fmt_pct, fmt_usd, plural
 
 
 def _usd(x: float | None) -> str:
-    return "no price" if x is None else fmt_usd(x)
+    return NO_PRICE if x is None else fmt_usd(x)
 
 
 def _cand(c: Candidate, unit: str) -> str:
@@ -74,8 +76,13 @@ def render_plan(plan: Plan, unit: str = "GiB") -> str:
         f"  GPU-hours {fmt_int(e.gpu_hours)} budgeted ({fmt_int(e.gpu_hours_steady)} steady)",
         f"Cost: {_usd(e.usd)} (range {_usd(lo.usd)} to {_usd(hi.usd)}); price: {cl.price_source}"
         if e.usd is not None
-        else "Cost: no price known for this GPU; set cluster.price_per_gpu_hour (USD)",
+        else f"Cost: {NO_PRICE} (cluster.price_per_gpu_hour, USD)",
     ]
+    out += _procurement(plan)
+    fz = feasibility(plan)
+    if not fz.feasible:
+        out += ["", "INFEASIBLE: no plan meets the constraints. What would meet them:"]
+        out += [f"  - {w}" for w in fz.would_meet] or ["  - (see the findings)"]
     if plan.findings:
         out += ["", "Findings:"]
         out += [f"  {f.id} [{f.severity}] {f.message}" for f in plan.findings]
@@ -86,3 +93,38 @@ def render_plan(plan: Plan, unit: str = "GiB") -> str:
     out.append("")
     out.append(f"Sizes in {unit} ({'2^30' if unit == 'GiB' else '1e9'} bytes).")
     return "\n".join(out)
+
+
+def _procurement(plan: Plan) -> list[str]:
+    """Pricing model, ownership, energy and bill of materials (costout.py)."""
+    c, e, b = pricing_fields(plan), energy_dict(plan), bill_of_materials(plan)
+    out = []
+    if c["pricing_model"] != "on-demand":
+        out.append(f"  pricing: {c['pricing_text']}; billed GPU-hours {c['billed_gpu_hours']:,.0f}")
+        if c["unused_reserved_gpu_hours"] > 0:
+            out.append(
+                f"  the reservation is paid for whole terms: {c['unused_reserved_gpu_hours']:,.0f}"
+                " reserved GPU-hours are not used by this run"
+            )
+    own = c["ownership"]
+    if own is not None:
+        u = own["breakeven_utilization"]
+        be = "" if own["rent_usd_per_gpu_hour"] is None else (
+            "; renting is cheaper at any utilisation" if u is None
+            else f"; break-even utilisation {fmt_pct(u)} vs rent"
+            f" USD {own['rent_usd_per_gpu_hour']:,.2f}"
+        )  # fmt: skip
+        out.append(f"Owned: USD {own['usd_per_gpu_hour']:,.3f} per GPU-hour{be}")
+    if e["kwh"] is not None:
+        co2 = "" if e["co2_kg"] is None else f"; CO2 {fmt_kg(e['co2_kg'])}"
+        out.append(
+            f"Energy: {e['kwh']:,.0f} kWh (upper bound: {e['kw_per_gpu']:,.3f} kW per GPU at"
+            f" maximum power, PUE {e['pue']:g}){co2}"
+        )
+    out.append(
+        f"Bill of materials: host RAM {fmt_bytes(b['host_memory_total'], 'GiB')} over"
+        f" {plural(b['nodes'], 'node')}; checkpoint storage"
+        f" {fmt_bytes(b['checkpoint_storage_bytes'], 'GB')} ({b['checkpoints_kept']} x"
+        f" {fmt_bytes(b['checkpoint_bytes'], 'GB')})"
+    )
+    return out

@@ -39,12 +39,14 @@ step = compute + bubble + tensor-parallel + pipeline + exposed data-parallel
 
 Bandwidths are the catalog's per-GPU unidirectional figures x
 ``assumptions.bandwidth_efficiency``. Run time: steady = steps x step;
-budgeted = steady / goodput (restarts, evaluation, stalls); the range
+budgeted = steady / goodput (restarts, evaluation, stalls), x (1 +
+``cluster.pricing.interruption_overhead``) on spot; the range
 pairs MFU high with goodput_high and MFU low with goodput_low.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from planner.catalog import calibration
@@ -159,6 +161,7 @@ class RunTime:
     steady_seconds: float
     budgeted_seconds: float
     price_per_gpu_hour: float | None
+    term_hours: float | None = None  # reserved: whole terms are paid (planner/pricing.py)
 
     @property
     def days(self) -> float:
@@ -173,9 +176,17 @@ class RunTime:
         return self.gpus * self.steady_seconds / SECONDS_PER_HOUR
 
     @property
+    def billed_gpu_hours(self) -> float:
+        """GPU-hours paid for: the budgeted ones, or whole reserved terms."""
+        if self.term_hours is None:
+            return self.gpu_hours
+        wall = self.budgeted_seconds / SECONDS_PER_HOUR
+        return self.gpus * max(1, math.ceil(wall / self.term_hours - 1e-9)) * self.term_hours
+
+    @property
     def usd(self) -> float | None:
         p = self.price_per_gpu_hour
-        return None if p is None else self.gpu_hours * p
+        return None if p is None else self.billed_gpu_hours * p
 
 
 def run_time(
@@ -191,8 +202,10 @@ def run_time(
         gpus=lay.gpus,
         tokens_per_second=tokens_per_step / st.total,
         steady_seconds=steady,
-        budgeted_seconds=steady / goodput,
+        # spot: restarts after interruptions add GPU time (cluster.pricing)
+        budgeted_seconds=steady / goodput * (1 + cl.pricing.interruption_overhead),
         price_per_gpu_hour=cl.price_per_gpu_hour,
+        term_hours=cl.pricing.term_hours,
     )
 
 

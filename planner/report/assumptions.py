@@ -7,7 +7,9 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
+from planner.catalog import spec_sources
 from planner.report.budget import cluster_for
+from planner.report.procurement import assumption_rows
 from planner.report.records import Note, Table
 from planner.spec.model import ClusterChoice, Spec
 from planner.units import fmt_pct, fmt_usd
@@ -23,7 +25,7 @@ def assumptions_table(e: dict[str, Any], plan: dict[str, Any] | None, spec: Spec
     g, m = c.gpu, c.mfu
     rows: list[tuple[str, str, str]] = [
         ("GPU memory", f"{g.memory_bytes:,} bytes ({g.name})",
-         "GPU catalog (planner/data/gpus.yaml): " + ", ".join(g.sources)),
+         "GPU catalog (planner/data/gpus.yaml): " + ("; ".join(spec_sources(g)) or "spec")),
         ("MFU low / expected / high",
          f"{fmt_pct(m.low, 0)} / {fmt_pct(m.expected, 0)} / {fmt_pct(m.high, 0)}", c.mfu_source),
     ]  # fmt: skip
@@ -37,6 +39,7 @@ def assumptions_table(e: dict[str, Any], plan: dict[str, Any] | None, spec: Spec
     rows.append(("Allocator fragmentation", fmt_pct(a.allocator_fragmentation, 0), frag))
     if plan is not None and spec.training is not None:
         rows += _plan_rows(spec)
+        rows += assumption_rows(plan)
     if spec.inference is not None:
         rows += _serving_rows(spec, c)
         if plan is not None and "capacity" in plan:

@@ -10,6 +10,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from planner.plan.search import NO_PRICE
+from planner.pricing import Pricing
+from planner.report import procurement as pr
 from planner.report.records import Table
 from planner.spec.model import ClusterChoice, Spec
 from planner.units import fmt_duration, fmt_int, fmt_pct, fmt_usd
@@ -27,8 +30,10 @@ def cluster_for(spec: Spec, gpu: str) -> ClusterChoice:
 
 def price_text(c: ClusterChoice) -> str:
     if c.price_per_gpu_hour is None:
-        return "no price known"
-    src = "spec" if c.price_source == "spec" else c.price_source
+        return NO_PRICE
+    src = c.price_source
+    if c.pricing.model != "on-demand":
+        src = f"{c.pricing.describe()}; {src}"
     return f"{fmt_usd(c.price_per_gpu_hour)} per GPU-hour ({src})"
 
 
@@ -46,11 +51,21 @@ def budget_table(plan: dict[str, Any], spec: Spec) -> tuple[Table, list[str]]:
         ("GPU-hours", f"{tm['gpu_hours']:,.0f}", "GPUs x wall-clock hours"),
         ("Unit price", price_text(c), ""),
     ]
-    notes: list[str] = []
-    if cost["usd"] is not None:
+    extra, notes = pr.pricing_rows(plan)
+    rows += extra + pr.material_rows(plan)
+    if not plan["feasible"]:
+        notes.append(
+            "No money is requested: no plan meets the constraints (INFEASIBLE; the summary"
+            " says what would meet them)."
+        )
+    elif cost["usd"] is not None:
         contingency = cost["usd"] * rate
         rows += [
-            ("Subtotal (expected)", fmt_usd(cost["usd"]), "GPU-hours x unit price"),
+            (
+                "Subtotal (expected)",
+                fmt_usd(cost["usd"]),
+                ("billed " if cost["term_months"] else "") + "GPU-hours x unit price",
+            ),
             (f"Contingency ({fmt_pct(rate, 0)})", fmt_usd(contingency), _rate_source(spec)),
             ("Total to request", fmt_usd(cost["usd"] + contingency), ""),
         ]
@@ -61,7 +76,7 @@ def budget_table(plan: dict[str, Any], spec: Spec) -> tuple[Table, list[str]]:
             f" {fmt_pct(spec.assumptions.goodput_low, 0)} at the high end)."
         )
     else:
-        notes.append("No price is known for this GPU: give `cluster.price_per_gpu_hour`.")
+        notes.append(f"{NO_PRICE}: no price is known for this GPU (`cluster.price_per_gpu_hour`).")
     if c.price_is_indicative and c.price_per_gpu_hour is not None:
         notes.append(
             "The unit price is the catalog's indicative figure, not a quote; set"
@@ -125,21 +140,20 @@ def _keys(name: str) -> tuple[str, str, str]:
     return (f"{name}_low", name, f"{name}_high")
 
 
-def sensitivity_table(
-    days: dict[float, float], price: float | None, gpus: int, contingency: float
-) -> Table:
+def sensitivity_table(days: dict[float, float], pricing: Pricing, gpus: int) -> Table:
     """Duration and cost when the MFU or the price is 20% lower or higher.
     ``days`` maps an MFU factor (0.8, 1.0, 1.2) to the plan's duration at
     that MFU (computed by the plan's time model, where only compute and
-    the pipeline bubble scale with MFU)."""
+    the pipeline bubble scale with MFU); cost = the GPU-hours billed for
+    that duration (whole terms for a reservation) x the price."""
     rows = []
     for f in sorted(days):
-        cost = None if price is None else days[f] * 24 * gpus * price
+        cost = pricing.cost_usd(gpus, days[f] * 24)
         rows.append(
             (f"MFU x {f:.1f}", f"{days[f]:,.2f} days", "-" if cost is None else fmt_usd(cost))
         )
-    if price is not None:
-        base = days[1.0] * 24 * gpus * price
+    base = pricing.cost_usd(gpus, days[1.0] * 24)
+    if base is not None:
         for f in (1 - SENSITIVITY, 1 + SENSITIVITY):
             rows.append((f"price x {f:.1f}", f"{days[1.0]:,.2f} days", fmt_usd(base * f)))
     header = ("assumption", "duration", "cost (before contingency)")

@@ -42,6 +42,7 @@ class ReportContext:
     charts: dict[str, Chart] = field(default_factory=dict)
     extra: list[Section] = field(default_factory=list)  # planner/report/sections.py
     bill: Option | None = None  # training: the bill of materials' figures (-f xlsx)
+    feasible: bool = True  # False: INFEASIBLE at the top, no money requested
 
     @property
     def chart_dir(self) -> str:
@@ -165,4 +166,5 @@ def build_context(
         charts=make_charts(e, plan_dict, spec, sw) if charts else {},
         extra=build_sections(result),
         bill=option_from(result) if spec.training is not None else None,
+        feasible=bool(plan_dict["feasible"]),
     )

@@ -10,8 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from planner.plan.search import NO_PRICE
 from planner.plan.sweeps import Sweeps
 from planner.report import budget as bud
+from planner.report.procurement import rent_vs_buy
 from planner.report.records import Sections, Table, gib
 from planner.spec.model import Spec
 from planner.units import (
@@ -77,6 +79,7 @@ class Summary:
     total: str
     constraints: Table | None
     risks: list[str]
+    would_meet: list[str]
 
 
 def _constraints(plan: dict[str, Any], spec: Spec) -> Table:
@@ -124,13 +127,13 @@ def training_summary(plan: dict[str, Any] | None, spec: Spec, sw: Sweeps) -> Sum
     assert plan is not None
     p, tm, cost = plan["plan"], plan["time"], plan["cost"]
     cl = bud.cluster_for(spec, p["gpu"])
-    errors = [f["message"] for f in plan["findings"] if f["severity"] == "error"]
+    fz = plan["feasibility"]
     rate = spec.report.contingency
     usd = cost["usd"]
     return Summary(
         kind="training",
-        feasible=p["fits"] and not errors,
-        reason="; ".join(errors) + ("." if errors else ""),
+        feasible=plan["feasible"],
+        reason="; ".join(fz["reasons"]) + ("." if fz["reasons"] else ""),
         gpus=p["gpus"],
         gpu_name=cl.gpu.name,
         nodes=fmt_nodes(p["gpus"], cl.gpus_per_node),
@@ -140,12 +143,13 @@ def training_summary(plan: dict[str, Any] | None, spec: Spec, sw: Sweeps) -> Sum
             tm["days_low"] * 86400, tm["days_high"] * 86400, like=tm["days"] * 86400
         ),
         gpu_hours=f"{tm['gpu_hours']:,.0f}",
-        cost="no price" if usd is None else fmt_usd(usd),
+        cost=NO_PRICE if usd is None else fmt_usd(usd),
         price=bud.price_text(cl),
         contingency_rate=fmt_pct(rate, 0),
-        total="no price" if usd is None else fmt_usd(usd * (1 + rate)),
+        total=NO_PRICE if usd is None else fmt_usd(usd * (1 + rate)),
         constraints=_constraints(plan, spec),
         risks=_risks(plan, spec, sw),
+        would_meet=list(fz["would_meet"]),
     )
 
 
@@ -189,7 +193,7 @@ def _candidates(rows: list[dict[str, Any]], spec: Spec, miss: bool) -> Table | N
         tail = (
             (r.get("reason", ""),)
             if miss
-            else (f"{r['days']:,.1f} days", "-" if r["usd"] is None else fmt_usd(r["usd"]))
+            else (f"{r['days']:,.1f} days", NO_PRICE if r["usd"] is None else fmt_usd(r["usd"]))
         )
         out.append((f"{r['gpus']} x {gpu}: " + layout_text(r), gib(r["memory_per_gpu_total"]),
                     *tail))  # fmt: skip
@@ -198,10 +202,13 @@ def _candidates(rows: list[dict[str, Any]], spec: Spec, miss: bool) -> Table | N
 
 
 def fill_plan_sections(x: Sections, plan: dict[str, Any], spec: Spec, sw: Sweeps) -> None:
-    p, c = plan["plan"], plan["cost"]
+    p = plan["plan"]
     cl = bud.cluster_for(spec, p["gpu"])
     x.budget, x.budget_notes = bud.budget_table(plan, spec)
-    x.purchase = bud.purchase_table(p["gpus"], plan["time"]["gpu_hours"], spec, cl)
+    x.purchase = rent_vs_buy(plan) or bud.purchase_table(
+        p["gpus"], plan["time"]["gpu_hours"], spec, cl
+    )
+    x.purchase_ownership = plan["cost"]["ownership"] is not None
     x.plan_layout = _layout_table(plan, spec)
     x.plan_memory = _memory_table(p)
     x.optimizations = _optimizations(sw, plan)
@@ -222,9 +229,7 @@ def fill_plan_sections(x: Sections, plan: dict[str, Any], spec: Spec, sw: Sweeps
         f" {fmt_pct(spec.assumptions.goodput, 0)} (restarts, evaluation, stalls);"
         f" {plan['time']['range_meaning']}",
     ]
-    x.sensitivity = bud.sensitivity_table(
-        sw.mfu_days, c["price_per_gpu_hour"], p["gpus"], spec.report.contingency
-    )
+    x.sensitivity = bud.sensitivity_table(sw.mfu_days, cl.pricing, p["gpus"])
 
 
 def _layout_table(plan: dict[str, Any], spec: Spec) -> Table:

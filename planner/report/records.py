@@ -61,6 +61,7 @@ class Sections:
     budget: Table | None = None
     budget_notes: list[str] = field(default_factory=list)
     purchase: Table | None = None
+    purchase_ownership: bool = False  # the purchase table is cluster.ownership's rent-vs-buy
     comparison: Table | None = None
     differences: list[Note] = field(default_factory=list)
     seed_mistakes: list[Note] = field(default_factory=list)

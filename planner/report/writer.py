@@ -175,13 +175,15 @@ def write_reports(
     progress: StageContext | None = None,
     on_write: OnStage = _quiet,
     printer: Printer | None = None,
+    infeasible: list[str] | None = None,
 ) -> list[Path]:
     """Render every spec's report, then write them all as one set; returns
     the paths written (empty for stdout). Nothing is written until every
     report is rendered, so a bad spec, an error or Ctrl-C anywhere leaves
     the output folder as it was. PDFs are printed by ``printer`` (a
     planner.report.pdfworker printer; by default one made and closed here)
-    while the next spec is planned."""
+    while the next spec is planned. The paths of specs whose plan meets no
+    constraints are appended to ``infeasible``."""
     if out_dir == "-" and (len(formats) != 1 or len(spec_paths) != 1):
         raise PlannerError(
             "`-o -` writes one spec's report in one format to stdout:"
@@ -202,6 +204,8 @@ def write_reports(
                         " each report in one run needs its own name (nothing was written)"
                     )
                 names[ctx.name] = str(path)
+                if not ctx.feasible and infeasible is not None:
+                    infeasible.append(str(path))  # the CLI exits 1 (planner/plan/feasibility.py)
                 contexts.append(ctx)
                 outs.append(render(ctx, formats, on_stage, pdf))
         on_write("waiting for the PDFs" if "pdf" in formats else "writing files")

@@ -15,6 +15,8 @@ from planner.catalog import Gpu, MfuDefaults, gib_to_bytes, gpu_catalog, model_p
 from planner.errors import Problem
 from planner.families import COUNT_ONLY_FAMILY, FAMILIES, get_family
 from planner.families.base import COMMON_REQUIRED
+from planner.pricing import Pricing
+from planner.spec.costs import energy_facts, resolve_pricing
 from planner.spec.hf_config import fields_from_hf_config
 from planner.spec.safe_yaml import read_json_config
 from planner.spec.schema import (
@@ -42,6 +44,10 @@ GPU_ALIASES = {
 }
 
 
+OWNED_SOURCE = "ownership"  # price_source under pricing model owned
+ON_DEMAND = Pricing()  # the default: GPU-hours x price
+
+
 @dataclass(frozen=True)
 class ClusterChoice:
     """One candidate GPU type with the cluster facts resolved for it."""
@@ -56,10 +62,17 @@ class ClusterChoice:
     host_memory_bytes: int = 1024 * 2**30  # host RAM per node (CPU offload)
     host_memory_source: str = ""
     max_gpus_given: bool = False  # cluster.max_gpus set in the spec (a serving search's cap)
+    # How GPU time is paid for (planner/pricing.py); price_per_gpu_hour above
+    # is its price per GPU-hour (on-demand less the discount, or owned).
+    pricing: Pricing = ON_DEMAND
+    kw_per_gpu: float | None = None  # GPU + its share of the node, at maximum power
+    pue: float = 1.0
+    energy_source: str = ""
+    carbon_kg_per_kwh: float | None = None  # cluster.carbon_kg_per_kwh
 
     @property
     def price_is_indicative(self) -> bool:
-        return self.price_source != "spec"
+        return self.price_source not in ("spec", OWNED_SOURCE)
 
 
 @dataclass(frozen=True)
@@ -365,13 +378,23 @@ def _cluster(
             mfu, mfu_src = gpu.default_mfu, f"catalog default for {gpu.key} (assumption)"
         host_gib, host_src = _host_memory_gib(c, gpu.key)
         host = gib_to_bytes(host_gib)
-        choice = ClusterChoice(gpu, per_node, max_gpus, price, price_src, mfu, mfu_src)
+        pricing = resolve_pricing(c, gpu, per_node, price, problems)
+        if pricing.model == "owned":
+            price_src = OWNED_SOURCE
+        rate = pricing.usd_per_gpu_hour
+        kw, pue, energy_src = energy_facts(c, gpu, per_node, pricing)
+        choice = ClusterChoice(gpu, per_node, max_gpus, rate, price_src, mfu, mfu_src)
         out.append(
             replace(
                 choice,
                 host_memory_bytes=host,
                 host_memory_source=host_src,
                 max_gpus_given=c.max_gpus is not None,
+                pricing=pricing,
+                kw_per_gpu=kw,
+                pue=pue,
+                energy_source=energy_src,
+                carbon_kg_per_kwh=c.carbon_kg_per_kwh,
             )
         )
     return out

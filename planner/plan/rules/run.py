@@ -7,6 +7,7 @@ from __future__ import annotations
 from planner.findings import Finding, ev
 from planner.plan.result import Plan
 from planner.plan.rules.registry import gpus_text, register
+from planner.plan.search import NO_PRICE
 from planner.units import fmt_beyond, fmt_bytes, fmt_pct
 
 
@@ -105,8 +106,12 @@ def budget(plan: Plan) -> list[Finding]:
     """Say when the expected cost exceeds ``constraints.max_budget_usd``.
 
     Cost = budgeted GPU-hours x price per GPU-hour (the spec's, or the
-    catalog's indicative price). Fires when cost > max_budget_usd."""
+    catalog's indicative price). Fires when cost > max_budget_usd, and
+    when the GPU has no price (the budget cannot be checked)."""
     limit, usd = plan.spec.constraints.max_budget_usd, plan.expected.usd
+    if limit is not None and usd is None:
+        msg = f"{NO_PRICE} (USD): constraints.max_budget_usd {limit:,.0f} cannot be checked"
+        return [Finding("REC-010", "error", msg, (ev("max_usd", limit, "USD"),))]
     if limit is None or usd is None or usd <= limit:
         return []
     msg = (
