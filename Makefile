@@ -1,5 +1,7 @@
 # `make help` lists the targets.
 PY ?= .venv/bin/python
+# The comparison example, in the order tests/test_compare.py renders it.
+COMPARE = $(foreach g,a100 h100 h200,specs/compare/llama-3-70b-$(g).yaml specs/compare/llama-3-70b-$(g)-reserved.yaml specs/compare/llama-3-70b-$(g)-owned.yaml)
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/ -/'
@@ -16,7 +18,7 @@ lint:  ## ruff lint and format check, mypy on the package
 
 reports:  ## regenerate reports/ from specs/ (and the comparison of specs/compare/)
 	.venv/bin/planner report specs/*.yaml -o reports || test $$? -eq 1  # exit 1: an example is infeasible on purpose
-	.venv/bin/planner compare specs/compare/llama-3-70b-*.yaml -o reports -f md,html,pdf,xlsx
+	.venv/bin/planner compare $(COMPARE) -o reports -f md,html,pdf,xlsx
 
 golden:  ## regenerate the golden files under tests/golden (review with git diff)
 	.venv/bin/pytest tests --update-golden -q

@@ -21,7 +21,13 @@ from planner.compare.options import NO_PRICE, Option, option_from, pareto_names,
 from planner.compare.report import build_compare_context, default_name, render_compare_markdown
 
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLE = [f"specs/compare/llama-3-70b-{g}.yaml" for g in ("a100", "h100", "h200")]
+ON_DEMAND = [f"specs/compare/llama-3-70b-{g}.yaml" for g in ("a100", "h100", "h200")]
+# A100 vs H100 vs H200, each on demand, 1-year reserved and owned.
+EXAMPLE = [
+    f"specs/compare/llama-3-70b-{g}{p}.yaml"
+    for g in ("a100", "h100", "h200")
+    for p in ("", "-reserved", "-owned")
+]
 SEED = ROOT / "specs" / "seed-7b.yaml"
 
 
@@ -51,7 +57,7 @@ def seed_variant(tmp_path: Path, name: str, **changes: Any) -> str:
 
 @pytest.fixture(scope="module")
 def example_json() -> dict[str, Any]:
-    paths = [str(ROOT / p) for p in EXAMPLE]  # module scope: before the chdir fixture
+    paths = [str(ROOT / p) for p in ON_DEMAND]  # module scope: before the chdir fixture
     result = CliRunner().invoke(main, ["compare", *paths, "--format", "json"])
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
@@ -73,7 +79,7 @@ def test_json_contract(example_json: dict[str, Any]) -> None:
 
 def test_figures_are_the_plans_own(example_json: dict[str, Any]) -> None:
     """Each option's GPUs, days, GPU-hours and USD are `planner plan`'s."""
-    for o, path in zip(example_json["options"], EXAMPLE, strict=True):
+    for o, path in zip(example_json["options"], ON_DEMAND, strict=True):
         assert o["spec"] == str(ROOT / path)
         res = CliRunner().invoke(main, ["plan", path, "--format", "json"])
         plan = json.loads(res.stdout)
@@ -106,13 +112,13 @@ def test_infeasible_option_says_which_constraint(example_json: dict[str, Any]) -
 
 
 def test_text_output_and_progress() -> None:
-    res = run(*EXAMPLE)
+    res = run(*ON_DEMAND)
     assert res.exit_code == 0, res.output
     out = res.stdout
     assert "Recommended: llama-3-70b-h100" in out
     assert "infeasible: REC-009" in out
     assert "llama-3-70b-h100 *" in out
-    for i, path in enumerate(EXAMPLE, start=1):
+    for i, path in enumerate(ON_DEMAND, start=1):
         assert f"[{i}/3] {path}" in res.stderr
     assert "[1/3]" not in out  # progress never on stdout
 
@@ -250,10 +256,10 @@ def test_golden_comparison(golden: Any, example_files: dict[str, bytes]) -> None
         if not rel.endswith(".xlsx"):
             golden.check(CASE, rel.replace("/", "__"), data)
     md = example_files[f"{CASE}.md"].decode("utf-8")
-    assert "**Recommended: llama-3-70b-h100.**" in md
-    # By hand: the H100 option's cost is its GPU-hours x the catalog's
-    # indicative on-demand price, USD 3.49 (RunPod, 2026-02-14).
-    res = CliRunner().invoke(main, ["plan", EXAMPLE[1], "--format", "json"])
+    assert "**Recommended: llama-3-70b-h100-owned.**" in md
+    # By hand: the H100 on-demand option's cost is its GPU-hours x the
+    # catalog's indicative on-demand price, USD 3.49 (RunPod, 2026-02-14).
+    res = CliRunner().invoke(main, ["plan", ON_DEMAND[1], "--format", "json"])
     gpu_hours = json.loads(res.stdout)["time"]["gpu_hours"]
     assert f"USD {gpu_hours * 3.49:,.0f}" in md
     assert "llama-3-70b-a100 (infeasible)" in md and "REC-009" in md
@@ -272,7 +278,7 @@ def test_committed_report_is_current(example_files: dict[str, bytes]) -> None:
 
     pdf = PdfReader(io.BytesIO((ROOT / "reports" / f"{CASE}.pdf").read_bytes()))
     text = " ".join(" ".join(p.extract_text().split()) for p in pdf.pages)
-    assert "Recommended: llama-3-70b-h100." in text
+    assert "Recommended: llama-3-70b-h100-owned." in text
 
 
 def test_spec_text_is_escaped(tmp_path: Path) -> None:
@@ -298,7 +304,26 @@ def test_terminal_progress_shows_each_stage(monkeypatch: pytest.MonkeyPatch) -> 
 
     tty = Tty()
     monkeypatch.setattr("sys.stderr", tty)
-    evaluate_all(EXAMPLE[1:], _progress(2))
+    evaluate_all(ON_DEMAND[1:], _progress(2))
     out = tty.getvalue()
-    assert f"[1/2] {EXAMPLE[1]}: validating the spec" in out
-    assert f"[2/2] {EXAMPLE[2]}: planning" in out
+    assert f"[1/2] {ON_DEMAND[1]}: validating the spec" in out
+    assert f"[2/2] {ON_DEMAND[2]}: planning" in out
+
+
+def test_reserved_and_owned_notes_by_hand() -> None:
+    """The notes say what a reserved or owned option's USD holds. H100 owned:
+    capital 256 x 30,000 x 1.5 = USD 11,520,000; per GPU-hour 45,000 / (5 x
+    8,760 x 0.8) = 1.2842 + 1.275 kW x 1.56 x 0.10 = 0.1989 + 150 x 1.275 x
+    1.56 x 12 / 8,760 = 0.4087, total 1.89. H100 reserved: 256 GPUs x 8,760 h
+    of the 12-month term paid at 3.49 x 0.65."""
+    data = json.loads(run(*EXAMPLE, "--format", "json").stdout)
+    by = {o["name"]: o for o in data["options"]}
+    own = by["llama-3-70b-h100-owned"]
+    assert abs(own["cost"]["owned_usd_per_gpu_hour"] - 1.891845) < 1e-5
+    assert abs(own["usd"] - own["gpu_hours"] * 1.891845) < 1.0
+    res = by["llama-3-70b-h100-reserved"]
+    assert abs(res["usd"] - 256 * 8760 * 3.49 * 0.65) < 1.0
+    text = CliRunner().invoke(main, ["compare", *EXAMPLE]).output
+    assert "USD 11,520,000 for 256 GPUs" in text and "paid up front" in text
+    assert "reserved GPU-hours the run does not use" in text
+    assert "different sources or dates" in text

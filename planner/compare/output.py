@@ -110,7 +110,39 @@ def notes(c: Comparison) -> list[str]:
             out.append(f"{o.name} is infeasible: {why}.")
         elif not o.priced:
             out.append(f"{o.name} has {NO_PRICE}; it ranks after the priced options.")
+    out += [n for o in c.options if (n := _pricing_note(o))]
+    sources = {(o.cost.get("price_citation"), o.cost.get("price_date")) for o in c.options}
+    sources.discard((None, None))
+    if len(sources) > 1:
+        out.append(
+            f"The on-demand prices come from {len(sources)} different sources or dates (see the"
+            " spec files table): the ranking is only as good as that basis; compare quotes"
+            " for the same terms before deciding."
+        )
     return out
+
+
+def _pricing_note(o: Option) -> str:
+    """What a reserved or owned option's USD leaves out or pays for
+    (planner/pricing.py): the whole reserved term, the up-front capital."""
+    c = o.cost
+    if c.get("pricing_model") == "reserved" and c.get("unused_reserved_gpu_hours"):
+        return (
+            f"{o.name} pays whole {c['term_months']:g}-month terms: its USD includes"
+            f" {c['unused_reserved_gpu_hours']:,.0f} reserved GPU-hours the run does not use."
+        )
+    own = c.get("ownership") or {}
+    if c.get("pricing_model") == "owned" and own.get("capital_usd"):
+        return (
+            f"{o.name} is bought: its USD is the cost of ownership of this run's GPU-hours"
+            f" (USD {c['owned_usd_per_gpu_hour']:,.2f} per GPU-hour: the capital spread over"
+            f" {own.get('depreciation_years', 0):g} years at"
+            f" {fmt_pct(own.get('utilization', 0), 0)} utilisation, plus power and hosting);"
+            f" the purchase itself, {fmt_usd(own['capital_usd'])} for {fmt_int(o.gpus)} GPUs"
+            f" with {fmt_pct(own['infrastructure_overhead'], 0)} for servers, network and"
+            " storage, is paid up front."
+        )
+    return ""
 
 
 def recommendation(c: Comparison) -> tuple[str, str]:

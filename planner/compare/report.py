@@ -109,7 +109,10 @@ def build_compare_context(
     from importlib.metadata import version
 
     names = [o.name for o in c.options]
+    common = default_name(names).removeprefix("compare").lstrip("-")
     title = "Options compared: " + ", ".join(names)
+    if len(names) > 3 and common:  # a title, not a list: the table names each option
+        title = f"Options compared: {common}, {len(names)} options"
     intro = (
         f"{len(names)} options, one spec each, planned by planner and ranked by the objective;"
         " infeasible options and options without a price are ranked last."
