@@ -53,6 +53,24 @@ def fmt_usd(n: float) -> str:
     return f"USD {n:,.0f}" if abs(n) >= 100 else f"USD {n:,.2f}"
 
 
+def fmt_usd_whole(n: float) -> str:
+    """USD in whole dollars at any size (a contingency line beside whole-dollar totals)."""
+    return f"USD {n:,.0f}"
+
+
+def money_lines(usd: float, rate: float) -> tuple[str, str, str]:
+    """(subtotal, contingency, total) as printed, rounded once so that the
+    printed lines add up: whole dollars from USD 100 (cents below), the
+    contingency taken on the rounded subtotal and the total their sum
+    (a finance reader adds the printed figures, not the exact ones)."""
+    digits = 0 if abs(usd) >= 100 else 2
+    s = round(usd, digits)
+    c = round(s * rate, digits)
+    if digits == 0:
+        return fmt_usd_whole(s), fmt_usd_whole(c), fmt_usd_whole(s + c)
+    return f"USD {s:,.2f}", f"USD {c:,.2f}", f"USD {s + c:,.2f}"
+
+
 def fmt_duration(seconds: float) -> str:
     """Seconds as the largest sensible unit: '3.2 days', '5.1 h', '42 s'."""
     div, name, digits = _duration_unit(seconds)

@@ -12,7 +12,7 @@ from typing import Any
 
 from planner.compare.options import NO_PRICE, Comparison, Option
 from planner.report.records import Table
-from planner.units import fmt_int, fmt_pct, fmt_usd
+from planner.units import fmt_int, fmt_pct, fmt_usd, money_lines
 
 
 def option_dict(o: Option) -> dict[str, Any]:
@@ -154,8 +154,9 @@ def recommendation(c: Comparison) -> tuple[str, str]:
             "Nothing is recommended and no money is requested; the notes say what fails.",
         )
     money = "no price" if r.usd is None else fmt_usd(r.usd)
-    if r.total_usd is not None:
-        money += f", {fmt_usd(r.total_usd)} with the {fmt_pct(r.contingency, 0)} contingency"
+    if r.total_usd is not None and r.usd is not None:
+        total = money_lines(r.usd, r.contingency)[2]
+        money += f", {total} with the {fmt_pct(r.contingency, 0)} contingency"
     detail = (
         f"{fmt_int(r.gpus)} x {r.gpu_name}, {r.days:,.1f} days, {r.gpu_hours:,.0f} GPU-hours,"
         f" {money}. Why: {c.why}."

@@ -17,7 +17,7 @@ from planner.errors import PlannerError
 from planner.pipeline import Result
 from planner.report.assumptions import assumptions_table
 from planner.report.records import Chart, Table
-from planner.units import fmt_int, fmt_pct, fmt_usd
+from planner.units import fmt_int, fmt_pct, fmt_usd, money_lines
 
 COMPARE_FORMATS = ("md", "html", "pdf", "xlsx")
 
@@ -67,8 +67,8 @@ def _bill(c: Comparison) -> Table:
             money = ("no price", "-", "-")
         else:
             rate = fmt_pct(o.contingency, 0)
-            money = (fmt_usd(o.usd), f"{fmt_usd(o.contingency_usd)} ({rate})",
-                     fmt_usd(o.total_usd))  # fmt: skip
+            subtotal, contingency, total = money_lines(o.usd, o.contingency)
+            money = (subtotal, f"{contingency} ({rate})", total)
         name = o.name if o.feasible else f"{o.name} (infeasible)"
         rows.append((name, fmt_int(o.gpus), f"{o.hours:,.1f}", f"{o.gpu_hours:,.0f}", price,
                      *money))  # fmt: skip

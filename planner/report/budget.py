@@ -15,7 +15,7 @@ from planner.pricing import Pricing
 from planner.report import procurement as pr
 from planner.report.records import Table
 from planner.spec.model import ClusterChoice, Spec
-from planner.units import fmt_duration, fmt_int, fmt_pct, fmt_usd
+from planner.units import fmt_duration, fmt_int, fmt_pct, fmt_usd, money_lines
 
 SENSITIVITY = 0.20  # +/-20% on MFU and on the price (the example)
 
@@ -59,15 +59,15 @@ def budget_table(plan: dict[str, Any], spec: Spec) -> tuple[Table, list[str]]:
             " says what would meet them)."
         )
     elif cost["usd"] is not None:
-        contingency = cost["usd"] * rate
+        subtotal, contingency, total = money_lines(cost["usd"], rate)
         rows += [
             (
                 "Subtotal (expected)",
-                fmt_usd(cost["usd"]),
+                subtotal,
                 ("billed " if cost["term_months"] else "") + "GPU-hours x unit price",
             ),
-            (f"Contingency ({fmt_pct(rate, 0)})", fmt_usd(contingency), _rate_source(spec)),
-            ("Total to request", fmt_usd(cost["usd"] + contingency), ""),
+            (f"Contingency ({fmt_pct(rate, 0)})", contingency, _rate_source(spec)),
+            ("Total to request", total, "subtotal + contingency, each rounded as shown"),
         ]
         notes.append(
             f"Expected range without contingency: {fmt_usd(cost['usd_low'])} to"

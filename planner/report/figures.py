@@ -13,6 +13,7 @@ from planner.report.budget import cluster_for
 from planner.report.plan_sections import zero_text
 from planner.report.records import Chart, gib
 from planner.spec.model import Spec
+from planner.units import plural
 
 COMPONENTS = (
     ("master_weights", "fp32 master weights"),
@@ -62,20 +63,24 @@ def _zero_label(p: dict[str, Any]) -> str:
 
 def _plan_bars(plan: dict[str, Any], sw: Sweeps) -> tuple[str, str, str]:
     p = plan["plan"]
-    head = f"plan\n{p['gpus']} GPUs\n{_zero_label(p)}"
+    head = f"plan\n{plural(p['gpus'], 'GPU')}\n{_zero_label(p)}"
     bars = [(head, {label: p["memory_per_gpu"][k] for k, label in PLAN_COMPONENTS})]
     for i, r in enumerate(plan["alternatives"][:4], start=2):
         if r["gpu"] != p["gpu"]:
             continue  # other GPU types have another usable line
         comp = r["memory_per_gpu"]
-        bars.append((f"#{i}\n{r['gpus']} GPUs\n{_zero_label(r)}", {
+        bars.append((f"#{i}\n{plural(r['gpus'], 'GPU')}\n{_zero_label(r)}", {
             label: comp[k] for k, label in PLAN_COMPONENTS}))  # fmt: skip
     cap = (
         f"Each bar is one GPU of the layout's fullest stage; the dashed line is the usable memory"
         f" ({gib(p['usable_memory_per_gpu'])}). Bars below the line fit; the space above a bar is"
-        ' headroom. Runners-up are numbered as in the plan section; "ZeRO-3 /2" means hybrid'
-        " sharding, states sharded over 2 data-parallel ranks and replicated across the rest."
+        " headroom. Runners-up are numbered by their rank in the plan section's table."
     )
+    if any("/" in label for label, _ in bars):
+        cap += (
+            ' "ZeRO-3 /2" means hybrid sharding: states sharded over 2 data-parallel ranks and'
+            " replicated across the rest."
+        )
     return "Memory per GPU: plan and runners-up", cap, charts.plan_memory(bars, sw.usable)
 
 
@@ -111,13 +116,22 @@ def _time_cost(plan: dict[str, Any], sw: Sweeps, spec: Spec) -> tuple[str, str, 
     )
     c, max_gpus = spec.constraints, cluster_for(spec, plan["plan"]["gpu"]).max_gpus
     limits = [f"the deadline (max_days {c.max_days:g})"] if c.max_days is not None else []
-    if c.max_budget_usd is not None:
-        limits.append(f"the budget (max_budget_usd {c.max_budget_usd:,.0f})")
+    budget = c.max_budget_usd
+    top = max((p[2] for p in pts if p[2] is not None), default=None)
+    if budget is not None and top is not None and budget > 5 * top:
+        # Drawn, it would flatten the cost line onto the axis: said instead.
+        cap += (
+            f" The budget (max_budget_usd {budget:,.0f}) is more than 5x the dearest point"
+            f" (USD {top:,.0f}) and is left off the cost axis."
+        )
+        budget = None
+    elif budget is not None:
+        limits.append(f"the budget (max_budget_usd {budget:,.0f})")
     if max(p[0] for p in pts) > max_gpus:
         limits.append(f"cluster.max_gpus ({max_gpus}): points right of it need more GPUs")
     if limits:
         cap += " Lines mark " + "; ".join(limits) + "."
-    svg = charts.time_cost(pts, plan["plan"]["gpus"], max_gpus, c.max_days, c.max_budget_usd)
+    svg = charts.time_cost(pts, plan["plan"]["gpus"], max_gpus, c.max_days, budget)
     return "Time and cost vs GPU count", cap, svg
 
 

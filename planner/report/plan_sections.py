@@ -25,6 +25,7 @@ from planner.units import (
     fmt_nodes,
     fmt_pct,
     fmt_usd,
+    money_lines,
 )
 
 MEMORY_ROWS = (
@@ -107,10 +108,21 @@ def _risks(plan: dict[str, Any], spec: Spec, sw: Sweeps) -> list[str]:
     risks = [f["message"] for f in plan["findings"] if f["severity"] in ("error", "warning")][:3]
     days = sw.mfu_days
     cl = bud.cluster_for(spec, plan["plan"]["gpu"])
-    risks.append(
-        f"The duration assumes MFU {fmt_pct(cl.mfu.expected, 0)} ({cl.mfu_source}); at 20% lower"
-        f" MFU the run takes {days[0.8]:,.1f} days instead of {days[1.0]:,.1f}."
+    source = cl.mfu_source.replace(" (assumption)", ", an assumption")
+    mfu = (
+        f"The duration assumes MFU {fmt_pct(cl.mfu.expected, 0)} ({source}); at 20% lower"
+        f" MFU the run takes {days[0.8]:,.1f} days instead of {days[1.0]:,.1f}"
     )
+    limit, tm = spec.constraints.max_days, plan["time"]
+    if limit is not None and days[0.8] > limit >= days[1.0]:
+        mfu += f", which misses max_days {limit:g}"
+    risks.append(mfu + ".")
+    if limit is not None and tm["days_high"] > limit >= tm["days"]:
+        risks.append(
+            f"The slow end of the duration range ({tm['days_high']:,.1f} days: low MFU and low"
+            f" goodput together) is past max_days {limit:g}; the deadline holds at the expected"
+            " MFU and goodput, not at every point of the range."
+        )
     if cl.price_is_indicative and cl.price_per_gpu_hour is not None:
         risks.append("The GPU price is the catalog's indicative figure, not a quote.")
     p = plan["plan"]
@@ -146,7 +158,7 @@ def training_summary(plan: dict[str, Any] | None, spec: Spec, sw: Sweeps) -> Sum
         cost=NO_PRICE if usd is None else fmt_usd(usd),
         price=bud.price_text(cl),
         contingency_rate=fmt_pct(rate, 0),
-        total=NO_PRICE if usd is None else fmt_usd(usd * (1 + rate)),
+        total=NO_PRICE if usd is None else money_lines(usd, rate)[2],
         constraints=_constraints(plan, spec),
         risks=_risks(plan, spec, sw),
         would_meet=list(fz["would_meet"]),
@@ -188,17 +200,22 @@ def _candidates(rows: list[dict[str, Any]], spec: Spec, miss: bool) -> Table | N
     if not rows:
         return None
     out = []
-    for r in rows:
+    for i, r in enumerate(rows, start=2):
         gpu = bud.cluster_for(spec, r["gpu"]).gpu.name
+        days = fmt_duration(r["days"] * 86400) if not miss else ""
         tail = (
             (r.get("reason", ""),)
             if miss
-            else (f"{r['days']:,.1f} days", NO_PRICE if r["usd"] is None else fmt_usd(r["usd"]))
+            else (days, NO_PRICE if r["usd"] is None else fmt_usd(r["usd"]))
         )
-        out.append((f"{r['gpus']} x {gpu}: " + layout_text(r), gib(r["memory_per_gpu_total"]),
-                    *tail))  # fmt: skip
+        # Runners-up are numbered from #2 (the plan is #1), as the memory chart labels them.
+        rank = () if miss else (f"#{i}",)
+        out.append((*rank, f"{fmt_int(r['gpus'])} x {gpu}: " + layout_text(r),
+                    gib(r["memory_per_gpu_total"]), *tail))  # fmt: skip
     head = ("layout", "memory per GPU") + (("why not",) if miss else ("duration", "cost"))
-    return Table(head, tuple(out), ("l", "r", "l") if miss else ("l", "r", "r", "r"))
+    if miss:
+        return Table(head, tuple(out), ("l", "r", "l"))
+    return Table(("#", *head), tuple(out), ("l", "l", "r", "r", "r"))
 
 
 def fill_plan_sections(x: Sections, plan: dict[str, Any], spec: Spec, sw: Sweeps) -> None:
