@@ -238,6 +238,14 @@ class ModelFamily:
             Saved("mlp.down_input", sb * i, m, "down projection input"),
         ]
 
+    # --- LoRA (planner/estimate/lora.py) --------------------------------
+    def peft_module_name(self, t: ParamTensor) -> str | None:
+        """The HF module name PEFT's ``target_modules`` matches for a linear
+        weight, or None when it cannot be adapted. None by default: a
+        family lists its names once they are checked against its HF
+        modeling file."""
+        return None
+
     def autocast_mlp_weights(self, a: Architecture) -> int:
         """Elements of the MLP weights autocast copies to bf16 per layer."""
         return (3 if self.gated_mlp else 2) * a.hidden_size * a.intermediate_size

@@ -49,6 +49,10 @@ class HfCountedFamily(LlamaFamily):
     activations_derived = False
     config_only = True
 
+    def peft_module_name(self, t: ParamTensor) -> str | None:
+        """Not checked for arbitrary model types: no adapters."""
+        return None
+
     def parameter_tensors(self, a: Architecture) -> list[ParamTensor]:
         """transformers' parameters, identical per-layer tensors grouped."""
         groups: dict[tuple[str, tuple[int, ...]], int] = {}

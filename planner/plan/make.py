@@ -40,7 +40,10 @@ def make_plan(spec: Spec, counts: ParameterCounts | None = None) -> Plan:
     counts = counts or count_parameters(spec.model)
     conv = convention(t.precision, t.gradient_precision)
     pm = PlanModel(spec, counts, conv)
-    flops = {r: training_flops(spec.model, counts, t.sequence_length, r) for r in RECOMPUTE_MODES}
+    flops = {
+        r: training_flops(spec.model, counts, t.sequence_length, r, pm.trainable)
+        for r in RECOMPUTE_MODES
+    }
     usable = {c.gpu.key: usable_memory_per_gpu(spec, c.gpu.memory_bytes) for c in spec.clusters}
     result = search(pm, flops, usable)
     best = result.ranked[0] if result.ranked else _nearest_miss(pm, result.near_misses)
