@@ -39,6 +39,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from planner.architecture import Architecture, ParamTensor
+from planner.estimate.saved import LoraActs
 from planner.spec.schema import FinetuningSection
 
 NF4_BLOCK = 64  # bitsandbytes quantize_4bit default blocksize
@@ -168,3 +169,22 @@ def adapters_for(a: Architecture, ft: FinetuningSection) -> Adapters:
         ft.method, r, ft.base, ft.double_quant, ft.dropout, tuple(wanted),
         tuple(targets), tuple(adapters), tuple(extra),
     )  # fmt: skip
+
+
+def lora_acts(a: Architecture, ft: FinetuningSection | None) -> LoraActs | None:
+    """The activation profile's view of ``ft`` (None: full training)."""
+    if ft is None:
+        return None
+    if ft.target_modules == "all-linear":
+        targets = frozenset(linear_names(a))
+    else:
+        targets = frozenset(ft.target_modules)
+    extra = set(ft.trainable_extra)
+    tied = a.tie_word_embeddings
+    return LoraActs(
+        targets=targets,
+        rank=ft.rank,
+        dropout=ft.dropout,
+        embedding_trains="embed_tokens" in extra or (tied and "lm_head" in extra),
+        lm_head_trains="lm_head" in extra or (tied and "embed_tokens" in extra),
+    )

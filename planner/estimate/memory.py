@@ -41,6 +41,7 @@ from planner.estimate.activations import (
     activations,
     seed_activation_bytes,
 )
+from planner.estimate.lora import lora_acts
 from planner.estimate.states import ModelStates, PrecisionConvention
 from planner.estimate.trainable import TrainableSet, model_states
 from planner.spec.schema import AssumptionsSection, TrainingSection
@@ -163,6 +164,7 @@ def activation_inputs(
         recompute=recompute or t.recompute,
         implementation=t.implementation,
         precision=conv.name,
+        lora=lora_acts(arch, t.finetuning),
     )
 
 

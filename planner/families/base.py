@@ -71,6 +71,9 @@ class ModelFamily:
     # with the pre-norm block's derivation, and the plan says the
     # activation figure is approximate (``approximations``).
     activations_derived: ClassVar[bool] = True
+    # The LoRA profile (planner/estimate/lora_profile.py) was derived and
+    # traced for this family's block; False: LoRA / QLoRA are refused.
+    lora_profile: ClassVar[bool] = False
 
     def approximations(self, a: Architecture) -> tuple[str, ...]:
         """The figures that are approximate for this model, each saying why."""

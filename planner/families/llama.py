@@ -37,6 +37,7 @@ class LlamaFamily(ModelFamily):
     }
     reads_unlisted_hf_types = True
     hf_types_overridable = True  # a spec may read them as MoE (architecture: moe)
+    lora_profile = True  # planner/estimate/lora_profile.py, traced with PEFT
 
     def count_only_defaults(self, f: dict[str, Any]) -> dict[str, int]:
         """The seed's "7B" gives only the count and hidden / layers / heads.

@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from planner.estimate.activations import ActivationInputs, Activations, activations
+from planner.estimate.lora import lora_acts
 from planner.estimate.states import CONVENTIONS
 from planner.measure.case import MeasureCase, Trace
 
@@ -27,6 +28,7 @@ def analytic(case: MeasureCase, implementation: str, device: str = "cuda") -> Ac
         implementation=implementation,
         precision=case.precision,
         device=device,
+        lora=lora_acts(case.arch, case.finetuning),
     )
     return activations(x)
 

@@ -58,8 +58,13 @@ def _finetuning(spec: Spec, out: list[Problem]) -> None:
         why = "LoRA needs the model's layer shapes, not only its parameter count"
     elif a.is_moe:
         why = "LoRA on models with routed experts is not modelled yet"
-    elif not module_names(a) or module_names(a) == ["embed_tokens", "lm_head"]:
-        why = f"the {a.family!r} family's module names for LoRA are not checked yet"
+    elif not a.family_impl.lora_profile or a.qk_norm:
+        why = (
+            f"LoRA is modelled for the llama block (without qk-norm) only; the {a.family!r}"
+            " family's adapter activations are not derived yet"
+        )
+    elif t.attention != "flash":
+        why = "LoRA's saved tensors are derived with attention: flash (SDPA) only"
     if why:
         out.append(Problem("training.finetuning", why))
         return

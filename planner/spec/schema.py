@@ -276,6 +276,13 @@ class TrainingSection(Strict):
                     f"precision {self.precision!r} is not modelled with LoRA/QLoRA"
                     " (use bf16, bf16-mixed, bf16-autocast or fp16-mixed)"
                 )
+            fp16 = self.precision == "fp16-mixed"
+            if fp16 != (self.finetuning.base == "fp16"):
+                raise ValueError(
+                    "the adapters compute in the base's 16-bit type: fp16-mixed goes with"
+                    " base_precision fp16 (lora), the bf16 precisions with a bf16 or"
+                    " quantized base"
+                )
         return self
 
 
