@@ -27,6 +27,9 @@ from planner.estimate.trainable import TrainableSet, model_states, training_set
 from planner.spec.model import ClusterChoice, Spec
 
 SEED_STRATEGIES = ("fp32", "fp16-mixed", "bf16-mixed", "fp8-mixed")
+# With LoRA / QLoRA: the precisions the adapters are modelled under (a
+# 16-bit or quantized base; fp16-mixed only with an fp16 base).
+FINETUNING_STRATEGIES = ("bf16", "bf16-mixed", "bf16-autocast")
 
 
 @dataclass(frozen=True)
@@ -80,7 +83,10 @@ def precision_strategies(spec: Spec, counts: ParameterCounts) -> tuple[StrategyR
     t = spec.training
     assert t is not None
     rows = []
-    for name in SEED_STRATEGIES:
+    names: tuple[str, ...] = SEED_STRATEGIES
+    if t.finetuning is not None:
+        names = ("fp16-mixed",) if t.finetuning.base == "fp16" else FINETUNING_STRATEGIES
+    for name in names:
         conv = convention(name, None)
         ts = training_set(t, conv, counts.tensors, counts.total, spec.model)
         st = model_states(ts, t.optimizer)

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from planner.architecture import Architecture, ParamTensor
-from planner.estimate.lora import Adapters, adapters_for, base_tensor_bytes
+from planner.estimate.lora import QUANTIZED_KINDS, Adapters, adapters_for, base_tensor_bytes
 from planner.estimate.states import ModelStates, PrecisionConvention, optimizer_state_bytes
 
 if TYPE_CHECKING:
@@ -162,6 +162,19 @@ class TrainableSet:
             if not on
         )
         return frozen + c.weight_bytes * self.trainable
+
+    def dequantize_pass_bytes(self) -> int:
+        """QLoRA / int8: HBM bytes one pass over the base's quantized weights
+        moves when each is dequantized for its matmul: the stored weight
+        read and its 16-bit copy written (0 for a 16-bit base)."""
+        ad = self.adapters
+        if ad is None or not ad.quantized:
+            return 0
+        return sum(
+            base_tensor_bytes(t, ad.base, ad.double_quant) + 2 * t.numel
+            for t, on in zip(self.tensors, self.trains, strict=True)
+            if not on and t.kind in QUANTIZED_KINDS
+        )
 
 
 def _split_layers(tensors: tuple[ParamTensor, ...], frozen: int, layers: int) -> list[ParamTensor]:

@@ -37,6 +37,14 @@ def spec_problems(spec: Spec, raw: SpecFile) -> list[Problem]:
     return out
 
 
+def finetuning_problems(spec: Spec) -> list[Problem]:
+    """The fine-tuning checks alone (planner/plan/methods.py asks them of
+    the LoRA / QLoRA variants it plans)."""
+    out: list[Problem] = []
+    _finetuning(spec, out)
+    return out
+
+
 def _finetuning(spec: Spec, out: list[Problem]) -> None:
     from planner.estimate.lora import module_names
 
