@@ -58,7 +58,7 @@ def test_zero_shards_only_the_trainable_set(stage: int) -> None:
     assert m.gradients == (round(2 * n / d) if stage >= 2 else 2 * n)
 
 
-def _row(plan, method: str):  # noqa: ANN001, ANN202
+def _row(plan, method: str):
     return next(r for r in plan.methods if r.method == method)
 
 
@@ -70,9 +70,11 @@ def test_comparison_rows_equal_plans_of_the_variant_specs() -> None:
     start = text.index("  finetuning:")
     end = text.index("cluster:")
     full_text = text[:start] + "  implementation: hf-transformers\n" + text[end:]
-    lora_text = text.replace("method: qlora", "method: lora").replace(
-        "base_precision: nf4", "base_precision: bf16"
-    ).replace("double_quant: true", "double_quant: false")
+    lora_text = (
+        text.replace("method: qlora", "method: lora")
+        .replace("base_precision: nf4", "base_precision: bf16")
+        .replace("double_quant: true", "double_quant: false")
+    )
     for method, variant in (("full", full_text), ("lora", lora_text)):
         other = make_plan(load_spec_text(variant))
         row = _row(plan, method)
