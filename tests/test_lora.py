@@ -210,3 +210,17 @@ def test_lora_refused_where_not_modelled() -> None:
             _spec("{parameters: 7e9, hidden_size: 4096, num_layers: 32, num_attention_heads:"
                   " 32, architecture: llama}", "  finetuning: {method: lora}")
         )  # fmt: skip
+
+
+def test_paged_optimizers_keep_the_states_of_what_they_page() -> None:
+    """bitsandbytes PagedAdamW / PagedAdamW8bit: same states in unified
+    memory, counted on the GPU (QLoRA s3, "Paged Optimizers")."""
+
+    def states(opt: str) -> int:
+        text = _lora("llama-2-7b", "qlora", precision="bf16-mixed").replace(
+            "  precision: bf16-mixed", f"  precision: bf16-mixed\n  optimizer: {opt}"
+        )
+        return _json(text)["memory"]["precise"]["optimizer_states"]
+
+    assert states("paged-adamw") == states("adamw") == 8 * 4_194_304
+    assert states("paged-adamw-8bit") == states("adamw-8bit")

@@ -119,7 +119,8 @@ def test_rec016_silent_when_full_fine_tuning_costs_under_twice() -> None:
     full, lora = _row(plan, "full"), _row(plan, "lora")
     assert full.fits and full.gpus == lora.gpus == 1
     assert full.days is not None and lora.days is not None
-    assert full.days < 2 * lora.days  # GPU-days: no price for the RTX 4090
+    assert full.usd is not None and lora.usd is not None
+    assert full.usd < 2 * lora.usd  # one GPU each: cost follows the duration
     assert "REC-016" not in {f.id for f in plan.findings}
 
 

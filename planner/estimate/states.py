@@ -36,6 +36,13 @@ one fp32 value per row and per column of each matrix, full fp32 for vectors,
 no momentum (Shazeer & Stern 2018, "Adafactor", s3; HF ``Adafactor``
 default ``beta1=None``).
 
+Paged optimizers (bitsandbytes ``PagedAdamW``, ``PagedAdamW8bit``; QLoRA,
+Dettmers et al. 2023 s3 "Paged Optimizers") keep the same states as
+adamw / adamw-8bit in CUDA unified memory, which the driver moves to host
+RAM only when the GPU runs out; planner counts them on the GPU (the plan
+must fit without relying on paging), so their bytes are adamw's and
+adamw-8bit's.
+
 Which parameters carry these states is the trainable set's business
 (planner/estimate/trainable.py ``model_states``).
 """
@@ -130,6 +137,10 @@ def convention(precision: str, gradient_precision: str | None) -> PrecisionConve
     return replace(c, grad_bytes=DTYPE_BYTES[gradient_precision])
 
 
+# Paged optimizers: the states of the optimizer they page (module docstring).
+PAGED = {"paged-adamw": "adamw", "paged-adamw-8bit": "adamw-8bit"}
+
+
 def optimizer_state_bytes(
     optimizer: str, tensors: tuple[ParamTensor, ...], total: int, state_bytes: int = 4
 ) -> int:
@@ -138,6 +149,7 @@ def optimizer_state_bytes(
 
     For a model given by count only, the shape-dependent optimizers are
     evaluated on the assumed shape and scaled to the stated total."""
+    optimizer = PAGED.get(optimizer, optimizer)
     shaped = sum(t.numel for t in tensors)
     if optimizer == "adamw-8bit":
         out = _shaped_state_bytes(optimizer, tensors)
@@ -182,6 +194,7 @@ def _shaped_state_bytes(optimizer: str, tensors: tuple[ParamTensor, ...]) -> int
 
 def optimizer_bytes_per_param(optimizer: str) -> float:
     """Nominal bytes/param, for tables that compare optimizers."""
+    optimizer = PAGED.get(optimizer, optimizer)
     return {
         "adam": 8,
         "adamw": 8,

@@ -155,7 +155,17 @@ class ModelSection(Strict):
 
 
 Precision = Literal["fp32", "fp16-mixed", "bf16-mixed", "bf16-autocast", "fp8-mixed", "bf16"]
-Optimizer = Literal["adamw", "adam", "sgd-momentum", "sgd", "adamw-8bit", "adafactor", "lion"]
+Optimizer = Literal[
+    "adamw",
+    "adam",
+    "sgd-momentum",
+    "sgd",
+    "adamw-8bit",
+    "adafactor",
+    "lion",
+    "paged-adamw",
+    "paged-adamw-8bit",
+]
 
 
 # Base-weight storage per fine-tuning method (planner/estimate/lora.py).
