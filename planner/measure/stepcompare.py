@@ -96,6 +96,12 @@ def check_step(spec: Spec, case: MeasureCase, layers: int) -> None:
             f"planner measure --step runs optimizer {', '.join(OPTIMIZERS)};"
             f" the spec has {t.optimizer!r}"
         )
+    if t.finetuning is not None:
+        raise PlannerError(
+            "planner measure --step does not run LoRA / QLoRA yet (the step's optimizer and"
+            " gradients are those of full training); use planner measure (without --step),"
+            " which traces the PEFT model's activations"
+        )
     if case.arch.is_moe:
         raise PlannerError(
             "planner measure --step does not run MoE models: their memory depends on the"
