@@ -136,6 +136,16 @@ class PlanModel:
         return self._acts[key]
 
     @cached_property
+    def weight_bytes_per_param(self) -> float:
+        """Bytes per parameter of the stored weights: the precision's, or
+        under LoRA / QLoRA the average over the frozen base at its storage
+        and the adapters (what ZeRO-3 gathers and parameter offload moves)."""
+        ts = self.trainable
+        if ts.adapters is None:
+            return self.conv.weight_bytes
+        return ts.weight_storage_bytes() / ts.total
+
+    @cached_property
     def layer_params(self) -> int:
         return self.counts.per_layer
 
@@ -276,7 +286,7 @@ def _communication(pm: PlanModel, lay: Layout) -> int:
         layer = max(pm.layer_params, pm.counts.embedding) / lay.t
         ts = pm.trainable_split  # gradients of the trainable part only
         grads = max(ts.per_layer, ts.embedding) / lay.t
-        wb, gb = pm.conv.weight_bytes, pm.conv.grad_bytes
+        wb, gb = pm.weight_bytes_per_param, pm.conv.grad_bytes
         out += layer * (2 * wb + gb) if grads == layer else layer * 2 * wb + grads * gb
     elif lay.d > 1 or lay.offload != "none":
         out += 2 * a.ddp_bucket_mib * MiB

@@ -134,7 +134,7 @@ def step_time(pm: PlanModel, cl: ClusterChoice, lay: Layout, flops: Flops, mfu: 
     params, trainable = max(pm.stage_params(lay)), max(pm.stage_trainable(lay))
     # Only the trainable set has gradients to reduce and updated weights to
     # gather (ZeRO 1-2); ZeRO-3 gathers every weight for the forward pass.
-    grads, weights = trainable * conv.grad_bytes, params * conv.weight_bytes
+    grads, weights = trainable * conv.grad_bytes, params * pm.weight_bytes_per_param
     updated = trainable * conv.weight_bytes
     backward_one = compute * 2 / 3 / m
     dp = z3 = 0.0
@@ -166,7 +166,7 @@ def _offload(
     out = shard * (conv.grad_bytes + conv.weight_bytes) / pcie
     out += shard / a.cpu_adam_params_per_second
     if lay.offload == "optimizer+params":
-        out += 2 * m * (params / lay.z) * conv.weight_bytes / pcie
+        out += 2 * m * (params / lay.z) * pm.weight_bytes_per_param / pcie
     return out
 
 
