@@ -102,6 +102,39 @@ Llama-2-7B, micro-batch 1, sequence 4096, bf16, SDPA: traced in {seconds} s on
 this machine's CPU; {big_layer} per layer, {big_total} in total
 (measured / analytic = {big_ratio}).
 
+## LoRA and QLoRA
+
+With `training.finetuning`, `planner measure` wraps the traced model in
+PEFT LoRA adapters (`peft.get_peft_model`, planner/measure/peftmodel.py)
+and compares the trace with the LoRA profile (planner/estimate/lora_profile.py).
+
+* Measured: the saved activations of a PEFT-wrapped llama block with a
+  frozen base. tests/test_lora_measure.py traces 45 tiny 3-layer configs
+  (bf16, bf16-autocast, fp16-mixed; adapter dropout 0 and 0.1; six target
+  sets; full recompute; a trained LM head or embedding) and requires
+  measured = profile byte for byte, per layer and in total. Full size:
+  specs/llama-3-70b-qlora.yaml (80 layers, sequence 2048, rank 64 on every
+  linear layer, full recompute) traces to 3,803,226,124 bytes, equal to the
+  profile.
+* Traced with a 16-bit base, not measured: QLoRA's 4-bit (and int8) base.
+  bitsandbytes' kernels need CUDA; its `MatMul4Bit` saves only the packed
+  weight (bitsandbytes >= 0.43.2; earlier versions also kept each 4-bit
+  layer's input, fixed by commit 9e753741, #1270), as a frozen bf16 linear
+  saves only its weight, so the saved activations are the same.
+* Derived (docs/assumptions.md): the 4-bit storage and its constants, the
+  dequantized weight QLoRA holds at a time, the dequantization time, and
+  the FLOPs of frozen weights (2N forward + 2N backward).
+* Published measurements (tests/test_lora_published.py): LitGPT's resource
+  tables (Llama 2 7B and 13B, LoRA r = 8 on query and value, A100-SXM4-40GB,
+  bf16-true, 1,304-token sequences, torch.cuda.max_memory_allocated): LoRA
+  7B micro-batch 1 measured 21.30 GB, planner 20.52 GB; micro-batch 2 29.07
+  GB, planner 27.54 GB; 13B 38.12 GB, planner 36.78 GB (LitGPT runs its own
+  model, not HF + PEFT). The saving of double quantization, nf4 minus
+  nf4-dq: 7B measured 0.30 GB, planner 0.302 GB; 13B 0.59 GB, planner
+  0.592 GB. LitGPT's nf4 totals (bitsandbytes 0.41.1) include the 4-bit
+  layers' saved inputs that current bitsandbytes no longer keeps, so they
+  are not compared.
+
 ## What the CPU trace does not show
 
 * CPU and CUDA kernels differ: CUDA dropout keeps a 1-byte mask (CPU the

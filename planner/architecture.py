@@ -44,8 +44,9 @@ Family = Literal[
 ]
 # "encoder": a tower the text tokens do not pass through (a vision encoder):
 # in the total and the weights, not in the layers or a token's matmuls.
+# "adapter": a LoRA A or B matrix (planner/estimate/lora.py), not in the base model.
 TensorKind = Literal[
-    "embedding", "position", "linear", "bias", "norm", "router", "lm_head", "encoder"
+    "embedding", "position", "linear", "bias", "norm", "router", "lm_head", "encoder", "adapter"
 ]
 
 

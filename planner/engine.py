@@ -17,15 +17,19 @@ from planner.estimate.memory import (
     PreciseMemory,
     SimplifiedMemory,
     activation_inputs,
+    dequantized_weight_bytes,
     precise_memory,
     simplified_memory,
 )
 from planner.estimate.params import ParameterCounts, count_parameters
 from planner.estimate.states import CONVENTIONS, PrecisionConvention, convention
-from planner.estimate.trainable import TrainableSet, model_states, trainable_set
+from planner.estimate.trainable import TrainableSet, model_states, training_set
 from planner.spec.model import ClusterChoice, Spec
 
 SEED_STRATEGIES = ("fp32", "fp16-mixed", "bf16-mixed", "fp8-mixed")
+# With LoRA / QLoRA: the precisions the adapters are modelled under (a
+# 16-bit or quantized base; fp16-mixed only with an fp16 base).
+FINETUNING_STRATEGIES = ("bf16", "bf16-mixed", "bf16-autocast")
 
 
 @dataclass(frozen=True)
@@ -79,9 +83,12 @@ def precision_strategies(spec: Spec, counts: ParameterCounts) -> tuple[StrategyR
     t = spec.training
     assert t is not None
     rows = []
-    for name in SEED_STRATEGIES:
+    names: tuple[str, ...] = SEED_STRATEGIES
+    if t.finetuning is not None:
+        names = ("fp16-mixed",) if t.finetuning.base == "fp16" else FINETUNING_STRATEGIES
+    for name in names:
         conv = convention(name, None)
-        ts = trainable_set(t.trainable, conv, counts.tensors, counts.total)
+        ts = training_set(t, conv, counts.tensors, counts.total, spec.model)
         st = model_states(ts, t.optimizer)
         p = counts.total
         rows.append(
@@ -103,12 +110,12 @@ def _training(spec: Spec, counts: ParameterCounts) -> TrainingEstimate:
     a = spec.model
     conv = convention(t.precision, t.gradient_precision)
     x = activation_inputs(a, t, conv)
-    ts = trainable_set(t.trainable, conv, counts.tensors, counts.total)
+    ts = training_set(t, conv, counts.tensors, counts.total, spec.model)
     precise = precise_memory(x, ts, t.optimizer, spec.assumptions)
     simple = simplified_memory(
         counts.total, t.micro_batch_size, t.sequence_length, a.hidden_size, a.num_layers
     )
-    flops = training_flops(a, counts, t.sequence_length, t.recompute)
+    flops = training_flops(a, counts, t.sequence_length, t.recompute, ts)
     return TrainingEstimate(
         conv, simple, precise, flops, t.tokens, precision_strategies(spec, counts), ts
     )
@@ -144,6 +151,33 @@ def _acts(a: Activations) -> dict[str, Any]:
         "non_layer": _saved(a.non_layer),
         "non_layer_bytes": a.non_layer_bytes,
         "layers": a.num_layers,
+    }
+
+
+def finetuning_json(ts: TrainableSet, p: PreciseMemory) -> dict[str, Any] | None:
+    """The LoRA / QLoRA memory items by name (bytes; None for full training):
+    the frozen base at its storage, the adapters' weights, master copies,
+    gradients and optimizer states (trainable copies included), and the
+    dequantized weight QLoRA holds at a time."""
+    ad = ts.adapters
+    if ad is None:
+        return None
+    c, st = ts.conv, p.states
+    adapter_weights = c.weight_bytes * ts.trainable
+    return {
+        "method": ad.method,
+        "rank": ad.rank,
+        "base_precision": ad.base,
+        "double_quant": ad.double_quant,
+        "target_modules": list(ad.target_names),
+        "adapter_parameters": ad.adapter_parameters,
+        "trainable_extra_parameters": sum(t.numel for t in ad.extra),
+        "base_weights": st.weights - adapter_weights,
+        "adapter_weights": adapter_weights,
+        "adapter_master_weights": st.master_weights,
+        "adapter_gradients": st.gradients,
+        "adapter_optimizer_states": st.optimizer_states,
+        "dequantized_weight": dequantized_weight_bytes(ts),
     }
 
 
@@ -204,7 +238,9 @@ def to_dict(
             "precision": t.conv.name,
             "trainable": t.trainable.kind,
             "trainable_parameters": t.trainable.trainable,
+            "finetuning": finetuning_json(t.trainable, p),
         }
+        out["model"]["trainable_parameters"] = t.trainable.trainable
         out["precision_strategies"] = [
             {
                 "precision": r.precision,

@@ -27,7 +27,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from planner.estimate.saved import ActivationInputs, Saved
+from planner.estimate.saved import ActivationInputs, LoraActs, Saved
+
+__all__ = ["ActivationInputs", "Activations", "LoraActs", "Saved", "activations"]
 
 
 def megatron_layer(x: ActivationInputs) -> list[Saved]:
@@ -144,6 +146,15 @@ class Activations:
     non_layer: tuple[Saved, ...]
     num_layers: int
     recompute: str
+    # Layer 0 when it saves less than the others (LoRA: its input needs no
+    # gradient, planner/estimate/lora_profile.py); empty: like the others.
+    first_layer: tuple[Saved, ...] = ()
+
+    @property
+    def first_layer_bytes(self) -> int:
+        if not self.first_layer:
+            return self.per_layer_bytes
+        return sum(t.bytes for t in self.first_layer)
 
     @property
     def per_layer_bytes(self) -> int:
@@ -159,7 +170,8 @@ class Activations:
 
     @property
     def total(self) -> int:
-        return self.num_layers * self.per_layer_bytes + self.non_layer_bytes
+        rest = (self.num_layers - 1) * self.per_layer_bytes
+        return rest + self.first_layer_bytes + self.non_layer_bytes
 
     @property
     def recompute_working_set(self) -> int:
@@ -177,6 +189,10 @@ def activations(x: ActivationInputs) -> Activations:
     * full: only each layer's input (2sbh) is kept; in backward one layer at
       a time is recomputed (``recompute_working_set``).
     """
+    if x.lora is not None:
+        from planner.estimate.lora_profile import lora_activations
+
+        return lora_activations(x, x.lora)
     full = layer_saved(x)
     if x.recompute == "none":
         kept = full

@@ -14,7 +14,14 @@ and runtime overheads (documented assumptions):
 * temporary = the returned 16-bit logits (s*b*V) plus the larger of the fp32
   gradient of the logits at the start of backward (4*s*b*V, plus its cast
   back to 16 bits when the logits are 16-bit) and, under full
-  recompute, one layer's recomputed activations;
+  recompute, one layer's recomputed activations, plus under QLoRA one
+  dequantized base weight (below);
+* QLoRA: bitsandbytes dequantizes a 4-bit weight to the compute dtype for
+  each matmul, in forward and again in backward for the activation
+  gradient (bitsandbytes/autograd/_functions.py ``MatMul4Bit``:
+  ``F.dequantize_4bit(B, quant_state).to(A.dtype).t()``), and frees it
+  after: one 16-bit copy of the largest base weight at a time (int8:
+  ``MatMul8bitLt`` dequantizes likewise for the backward);
 * runtime overhead = CUDA context (``assumptions.cuda_context_gib``,
   default 1 GiB: PyTorch + cuBLAS/cuDNN handles; gpus.yaml notes 650 MB to
   1000 MiB in public calculators) plus allocator fragmentation
@@ -34,6 +41,7 @@ from planner.estimate.activations import (
     activations,
     seed_activation_bytes,
 )
+from planner.estimate.lora import lora_acts
 from planner.estimate.states import ModelStates, PrecisionConvention
 from planner.estimate.trainable import TrainableSet, model_states
 from planner.spec.schema import AssumptionsSection, TrainingSection
@@ -100,7 +108,15 @@ def loss_gradient_bytes(sbv: int, act_bytes: int) -> int:
     return sbv * (4 + (act_bytes if act_bytes < 4 else 0))
 
 
-def temporary_items(x: ActivationInputs, acts: Activations) -> tuple[Item, ...]:
+def dequantized_weight_bytes(trainable: TrainableSet) -> int:
+    """QLoRA: one base weight dequantized to 16 bits (module docstring)."""
+    ad = trainable.adapters
+    return 2 * ad.largest_quantized_weight(trainable.tensors) if ad is not None else 0
+
+
+def temporary_items(
+    x: ActivationInputs, acts: Activations, dequantized: int = 0
+) -> tuple[Item, ...]:
     sbv = x.tokens * x.arch.vocab_size
     logits = Item("logits", sbv * x.act_bytes, "returned logits, alive until the loss is done")
     loss_grad = Item(
@@ -110,8 +126,9 @@ def temporary_items(x: ActivationInputs, acts: Activations) -> tuple[Item, ...]:
     )
     rec = Item(
         "recompute_working_set",
-        acts.recompute_working_set,
-        "one layer's activations rematerialised during backward",
+        acts.recompute_working_set + dequantized,
+        "one layer's activations rematerialised during backward"
+        + (" and one dequantized base weight (QLoRA)" if dequantized else ""),
     )
     peak = max((loss_grad, rec), key=lambda i: i.bytes)
     return (logits, peak)
@@ -147,6 +164,7 @@ def activation_inputs(
         recompute=recompute or t.recompute,
         implementation=t.implementation,
         precision=conv.name,
+        lora=lora_acts(arch, t.finetuning),
     )
 
 
@@ -158,6 +176,6 @@ def precise_memory(
 ) -> PreciseMemory:
     states = model_states(trainable, optimizer)
     acts = activations(x)
-    temps = temporary_items(x, acts)
+    temps = temporary_items(x, acts, dequantized_weight_bytes(trainable))
     allocated = states.total + acts.total + sum(i.bytes for i in temps)
     return PreciseMemory(states, acts, temps, overhead_items(allocated, assumptions))

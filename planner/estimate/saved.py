@@ -31,6 +31,18 @@ class Saved:
 
 
 @dataclass(frozen=True)
+class LoraActs:
+    """What the LoRA activation profile (planner/estimate/lora_profile.py)
+    needs to know about the adapters."""
+
+    targets: frozenset[str]  # adapted HF module names
+    rank: int
+    dropout: float
+    embedding_trains: bool
+    lm_head_trains: bool
+
+
+@dataclass(frozen=True)
 class ActivationInputs:
     arch: Architecture
     seq: int
@@ -47,6 +59,8 @@ class ActivationInputs:
     # Whose kernels' saved tensors to count: "cuda" (what planner plans for)
     # or "cpu" (only to compare with a `planner measure` trace).
     device: str = "cuda"
+    # LoRA / QLoRA adapters on a frozen base (None: the full-training profiles).
+    lora: LoraActs | None = None
 
     @property
     def tokens(self) -> int:

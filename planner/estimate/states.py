@@ -13,6 +13,11 @@ Conventions (bytes per parameter), each with its source:
 * bf16-autocast: fp32 weights under ``torch.autocast`` (the HF Trainer's
   ``bf16=True``), so fp32 gradients and no master copy; matmuls run in bf16
   on temporary casts (PyTorch AMP docs, "Automatic Mixed Precision").
+* bf16 (pure bf16): bf16 weights and gradients, no fp32 master, and the
+  optimizer states in bf16 too: ``torch.optim`` creates each state with
+  ``torch.zeros_like(p)`` (torch/optim/adamw.py ``_init_group``), so states
+  take the parameter's dtype: Adam 2 + 2 + 4 = 8 bytes/param. 8-bit
+  optimizers keep their own dtypes (bitsandbytes ``Optimizer2State``).
 * fp8-mixed: Transformer Engine keeps bf16 weights with an fp32 master and
   bf16 gradients, and caches an FP8 (1-byte) copy of every linear weight
   between micro-batches (NVIDIA Transformer Engine docs, "Using FP8 with
@@ -30,6 +35,13 @@ bitsandbytes ``min_8bit_size=4096``); adafactor: factored second moment,
 one fp32 value per row and per column of each matrix, full fp32 for vectors,
 no momentum (Shazeer & Stern 2018, "Adafactor", s3; HF ``Adafactor``
 default ``beta1=None``).
+
+Paged optimizers (bitsandbytes ``PagedAdamW``, ``PagedAdamW8bit``; QLoRA,
+Dettmers et al. 2023 s3 "Paged Optimizers") keep the same states as
+adamw / adamw-8bit in CUDA unified memory, which the driver moves to host
+RAM only when the GPU runs out; planner counts them on the GPU (the plan
+must fit without relying on paging), so their bytes are adamw's and
+adamw-8bit's.
 
 Which parameters carry these states is the trainable set's business
 (planner/estimate/trainable.py ``model_states``).
@@ -59,6 +71,7 @@ class PrecisionConvention:
     compute_dtype: str  # which peak TFLOP/s applies
     fp8_weight_copy: bool
     source: str
+    state_bytes: int = 4  # element size of optimizer states (2 under pure bf16)
 
 
 CONVENTIONS: dict[str, PrecisionConvention] = {
@@ -93,6 +106,17 @@ CONVENTIONS: dict[str, PrecisionConvention] = {
         False,
         "torch.autocast over fp32 weights (HF Trainer bf16=True)",
     ),
+    "bf16": PrecisionConvention(
+        "bf16",
+        2,
+        0,
+        2,
+        2,
+        "bf16",
+        False,
+        "pure bf16: bf16 weights, gradients and optimizer states (torch.optim zeros_like)",
+        state_bytes=2,
+    ),
     "fp8-mixed": PrecisionConvention(
         "fp8-mixed",
         2,
@@ -113,19 +137,27 @@ def convention(precision: str, gradient_precision: str | None) -> PrecisionConve
     return replace(c, grad_bytes=DTYPE_BYTES[gradient_precision])
 
 
-def optimizer_state_bytes(optimizer: str, tensors: tuple[ParamTensor, ...], total: int) -> int:
-    """Bytes of optimizer state for all parameters (see the module docstring).
+# Paged optimizers: the states of the optimizer they page (module docstring).
+PAGED = {"paged-adamw": "adamw", "paged-adamw-8bit": "adamw-8bit"}
+
+
+def optimizer_state_bytes(
+    optimizer: str, tensors: tuple[ParamTensor, ...], total: int, state_bytes: int = 4
+) -> int:
+    """Bytes of optimizer state for all parameters (see the module docstring);
+    ``state_bytes`` = 2 under pure bf16 (states in the parameters' dtype).
 
     For a model given by count only, the shape-dependent optimizers are
     evaluated on the assumed shape and scaled to the stated total."""
+    optimizer = PAGED.get(optimizer, optimizer)
     shaped = sum(t.numel for t in tensors)
-    if optimizer in ("adamw-8bit", "adafactor") and shaped and shaped != total:
-        return round(_shaped_state_bytes(optimizer, tensors) * total / shaped)
-    return (
-        _shaped_state_bytes(optimizer, tensors)
-        if optimizer in ("adamw-8bit", "adafactor")
-        else _flat_state_bytes(optimizer, total)
-    )
+    if optimizer == "adamw-8bit":
+        out = _shaped_state_bytes(optimizer, tensors)
+    elif optimizer == "adafactor":
+        out = _shaped_state_bytes(optimizer, tensors) * state_bytes // 4
+    else:
+        return _flat_state_bytes(optimizer, total) * state_bytes // 4
+    return round(out * total / shaped) if shaped and shaped != total else out
 
 
 def _flat_state_bytes(optimizer: str, total: int) -> int:
@@ -162,6 +194,7 @@ def _shaped_state_bytes(optimizer: str, tensors: tuple[ParamTensor, ...]) -> int
 
 def optimizer_bytes_per_param(optimizer: str) -> float:
     """Nominal bytes/param, for tables that compare optimizers."""
+    optimizer = PAGED.get(optimizer, optimizer)
     return {
         "adam": 8,
         "adamw": 8,

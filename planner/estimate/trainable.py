@@ -17,6 +17,12 @@ trains.
   (``deepspeed/runtime/zero/stage_1_and_2.py``: ``trainable_parameters``);
   ``torch.optim`` creates state only for parameters that receive a gradient.
 
+Fine-tuning adds to this (``training_set``): ``freeze_layers`` freezes the
+first N transformer blocks (each per-layer tensor group split N : L - N);
+``finetuning`` (LoRA / QLoRA, planner/estimate/lora.py) freezes the whole
+base, stores it at ``base_precision`` and adds the adapter tensors (and the
+trainable copies of ``trainable_extra``), which alone train.
+
 A kind is one predicate on a ``ParamTensor`` in ``TRAINABLE_KINDS``; adding
 one is one entry here plus its name in the spec schema
 (``training.trainable``) and docs/spec.md. A model given by parameter count
@@ -28,9 +34,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from planner.architecture import ParamTensor
+from planner.architecture import Architecture, ParamTensor
+from planner.estimate.lora import QUANTIZED_KINDS, Adapters, adapters_for, base_tensor_bytes
 from planner.estimate.states import ModelStates, PrecisionConvention, optimizer_state_bytes
+
+if TYPE_CHECKING:
+    from planner.spec.schema import TrainingSection
 
 Trains = Callable[[ParamTensor], bool]
 
@@ -61,8 +72,9 @@ class TrainableSet:
     conv: PrecisionConvention  # weight / master / gradient bytes per parameter
     tensors: tuple[ParamTensor, ...]  # every tensor of the model
     trains: tuple[bool, ...]  # one flag per tensor
-    total: int  # all parameters
+    total: int  # all parameters (adapters and trainable copies included)
     trainable: int  # parameters with gradients and optimizer states
+    adapters: Adapters | None = None  # LoRA / QLoRA (planner/estimate/lora.py)
 
     @property
     def full(self) -> bool:
@@ -118,6 +130,95 @@ class TrainableSet:
             word_embedding=word,
         )
 
+    def with_additions(self, counts: StageSplit, num_layers: int) -> StageSplit:
+        """All parameters split like ``counts`` (the base model's), with the
+        adapters (in the layers) and trainable copies added."""
+        if self.adapters is None:
+            return counts
+        add = self.adapters.adapters + self.adapters.extra
+        emb = sum(t.numel for t in add if t.kind in ("embedding", "position"))
+        head = sum(t.numel for t in add if t.kind == "lm_head")
+        layer = sum(t.numel for t in add) - emb - head
+        return StageSplit(
+            embedding=counts.embedding + emb,
+            per_layer=counts.per_layer + layer // num_layers,
+            expert_per_layer=counts.expert_per_layer,
+            final_norm=counts.final_norm,
+            lm_head=counts.lm_head + head,
+            word_embedding=counts.word_embedding,
+        )
+
+    def weight_storage_bytes(self) -> int:
+        """Bytes of all weights: trainable ones at the working precision,
+        the frozen LoRA / QLoRA base at ``base_precision`` (lora.py), other
+        frozen ones at the working precision."""
+        c = self.conv
+        if self.adapters is None:
+            return c.weight_bytes * self.total
+        ad = self.adapters
+        frozen = sum(
+            base_tensor_bytes(t, ad.base, ad.double_quant)
+            for t, on in zip(self.tensors, self.trains, strict=True)
+            if not on
+        )
+        return frozen + c.weight_bytes * self.trainable
+
+    def dequantize_pass_bytes(self) -> int:
+        """QLoRA / int8: HBM bytes one pass over the base's quantized weights
+        moves when each is dequantized for its matmul: the stored weight
+        read and its 16-bit copy written (0 for a 16-bit base)."""
+        ad = self.adapters
+        if ad is None or not ad.quantized:
+            return 0
+        return sum(
+            base_tensor_bytes(t, ad.base, ad.double_quant) + 2 * t.numel
+            for t, on in zip(self.tensors, self.trains, strict=True)
+            if not on and t.kind in QUANTIZED_KINDS
+        )
+
+
+def _split_layers(tensors: tuple[ParamTensor, ...], frozen: int, layers: int) -> list[ParamTensor]:
+    """Each per-layer tensor group split into the first ``frozen`` blocks'
+    share and the rest. ASSUMPTION: a group whose count is not a multiple of
+    the layers (a family whose blocks differ) is split in proportion."""
+    out: list[ParamTensor] = []
+    for t in tensors:
+        per_layer = t.kind not in ("embedding", "position", "lm_head", "encoder")
+        if not per_layer or t.name == "final_norm" or t.count < layers:
+            out.append(t)
+            continue
+        off = round(t.count * frozen / layers)
+        out.append(ParamTensor(f"frozen.{t.name}", t.shape, t.kind, off, t.expert))
+        out.append(ParamTensor(t.name, t.shape, t.kind, t.count - off, t.expert))
+    return [t for t in out if t.count > 0]
+
+
+def training_set(
+    t: TrainingSection,
+    conv: PrecisionConvention,
+    tensors: tuple[ParamTensor, ...],
+    total: int,
+    arch: Architecture,
+) -> TrainableSet:
+    """The trainable set a training section describes (module docstring)."""
+    if t.finetuning is not None:
+        ad = adapters_for(arch, t.finetuning)
+        added = ad.adapters + ad.extra
+        every = tensors + added
+        trains = tuple(False for _ in tensors) + tuple(True for _ in added)
+        n = sum(x.numel for x in added)
+        return TrainableSet("lora", conv, every, trains, total + n, n, ad)
+    if t.freeze_layers:
+        split = tuple(_split_layers(tensors, t.freeze_layers, arch.num_layers))
+        keep = TRAINABLE_KINDS[t.trainable]
+        trains = tuple(keep(x) and not x.name.startswith("frozen.") for x in split)
+        on = sum(x.numel for x, k in zip(split, trains, strict=True) if k)
+        shaped = sum(x.numel for x in split)
+        trainable = round(on * total / shaped) if shaped and shaped != total else on
+        kind = f"{t.trainable}+freeze_layers={t.freeze_layers}"
+        return TrainableSet(kind, conv, split, trains, total, trainable)
+    return trainable_set(t.trainable, conv, tensors, total)
+
 
 def trainable_set(
     kind: str, conv: PrecisionConvention, tensors: tuple[ParamTensor, ...], total: int
@@ -142,12 +243,14 @@ def model_states(ts: TrainableSet, optimizer: str) -> ModelStates:
     fp8-mixed adds one cached FP8 byte per linear weight, frozen or not
     (Transformer Engine casts every linear weight it runs in FP8)."""
     c = ts.conv
-    weights = c.weight_bytes * ts.total
+    weights = ts.weight_storage_bytes()
     if c.fp8_weight_copy:
         weights += sum(t.numel for t in ts.tensors if t.kind in ("linear",))
     return ModelStates(
         master_weights=c.master_bytes * ts.trainable,
         weights=weights,
         gradients=c.grad_bytes * ts.trainable,
-        optimizer_states=optimizer_state_bytes(optimizer, ts.trainable_tensors, ts.trainable),
+        optimizer_states=optimizer_state_bytes(
+            optimizer, ts.trainable_tensors, ts.trainable, c.state_bytes
+        ),
     )

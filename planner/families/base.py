@@ -71,6 +71,9 @@ class ModelFamily:
     # with the pre-norm block's derivation, and the plan says the
     # activation figure is approximate (``approximations``).
     activations_derived: ClassVar[bool] = True
+    # The LoRA profile (planner/estimate/lora_profile.py) was derived and
+    # traced for this family's block; False: LoRA / QLoRA are refused.
+    lora_profile: ClassVar[bool] = False
 
     def approximations(self, a: Architecture) -> tuple[str, ...]:
         """The figures that are approximate for this model, each saying why."""
@@ -237,6 +240,14 @@ class ModelFamily:
             Saved("mlp.up", sb * i, m, "up, saved by the product"),
             Saved("mlp.down_input", sb * i, m, "down projection input"),
         ]
+
+    # --- LoRA (planner/estimate/lora.py) --------------------------------
+    def peft_module_name(self, t: ParamTensor) -> str | None:
+        """The HF module name PEFT's ``target_modules`` matches for a linear
+        weight, or None when it cannot be adapted. None by default: a
+        family lists its names once they are checked against its HF
+        modeling file."""
+        return None
 
     def autocast_mlp_weights(self, a: Architecture) -> int:
         """Elements of the MLP weights autocast copies to bf16 per layer."""

@@ -25,6 +25,7 @@ from planner.families.llama import LlamaFamily
 
 class CohereFamily(LlamaFamily):
     name = "cohere"
+    lora_profile = False  # the LoRA profile is derived for the llama block only
     summary = "parallel attention + MLP on one bias-free LayerNorm, tied head (HF CohereConfig)"
     default_tie_word_embeddings = True
     norms_per_layer = 1

@@ -39,6 +39,7 @@ def _kind(name: str, shape: tuple[int, ...], vocab: int) -> TensorKind:
 
 class HfCountedFamily(LlamaFamily):
     name = "hf_counted"
+    lora_profile = False  # the LoRA profile is derived for the llama block only
     summary = "any model_type transformers knows, counted on the meta device (measure extra)"
     # the MLP width serves the (approximate) activation profile only;
     # default 4 x hidden_size when the config names none
@@ -48,6 +49,10 @@ class HfCountedFamily(LlamaFamily):
     hf_types_overridable = False
     activations_derived = False
     config_only = True
+
+    def peft_module_name(self, t: ParamTensor) -> str | None:
+        """Not checked for arbitrary model types: no adapters."""
+        return None
 
     def parameter_tensors(self, a: Architecture) -> list[ParamTensor]:
         """transformers' parameters, identical per-layer tensors grouped."""

@@ -48,6 +48,7 @@ GEMMA3_TEXT_DEFAULTS: dict[str, Any] = {
 
 class GemmaFamily(LlamaFamily):
     name = "gemma"
+    lora_profile = False  # the LoRA profile is derived for the llama block only
     summary = "llama block, tied head, GeGLU; Gemma 2/3: 4 norms, local/global layers"
     default_hidden_act = "gelu_pytorch_tanh"
     default_tie_word_embeddings = True

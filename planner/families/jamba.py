@@ -29,6 +29,7 @@ from planner.families.mamba import mixer_tensors, state_bytes
 
 class JambaFamily(LlamaFamily):
     name = "jamba"
+    lora_profile = False  # the LoRA profile is derived for the llama block only
     summary = "attention + Mamba layers, MoE every other layer (HF JambaConfig)"
     hf_model_types: ClassVar[dict[str, dict[str, Any]]] = {"jamba": {}}
     reads_unlisted_hf_types = False

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
-from planner.architecture import Architecture
+from planner.architecture import Architecture, ParamTensor
 from planner.families.base import ModelFamily, need
 
 
@@ -37,6 +37,7 @@ class LlamaFamily(ModelFamily):
     }
     reads_unlisted_hf_types = True
     hf_types_overridable = True  # a spec may read them as MoE (architecture: moe)
+    lora_profile = True  # planner/estimate/lora_profile.py, traced with PEFT
 
     def count_only_defaults(self, f: dict[str, Any]) -> dict[str, int]:
         """The seed's "7B" gives only the count and hidden / layers / heads.
@@ -88,6 +89,15 @@ class LlamaFamily(ModelFamily):
         if cfg.get("use_sliding_window") is False:
             out.pop("sliding_window", None)
         return out
+
+    def peft_module_name(self, t: ParamTensor) -> str | None:
+        """modeling_llama.py names: q_proj, k_proj, v_proj, o_proj
+        (``LlamaAttention``), gate_proj, up_proj, down_proj (``LlamaMLP``).
+        Routed experts are not ``nn.Linear`` modules PEFT can target by
+        name (transformers 5 fuses them): not adaptable here."""
+        if t.kind != "linear" or t.expert:
+            return None
+        return t.name.rsplit(".", 1)[-1]
 
     def hf_classes(self, a: Architecture) -> tuple[str, str]:
         if a.qk_norm:

@@ -16,6 +16,7 @@ from planner.families.llama import LlamaFamily, llama_config_kwargs
 
 class MoeFamily(LlamaFamily):
     name = "moe"
+    lora_profile = False  # the LoRA profile is derived for the llama block only
     summary = "llama block with top-k routed SwiGLU experts (HF MixtralConfig)"
     required: ClassVar[tuple[str, ...]] = (
         "intermediate_size",

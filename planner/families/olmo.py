@@ -34,6 +34,7 @@ def full_width_qk_norms(a: Architecture) -> list[ParamTensor]:
 
 class Olmo2Family(LlamaFamily):
     name = "olmo2"
+    lora_profile = False  # the LoRA profile is derived for the llama block only
     summary = "llama block, norms after the sublayers, full-width q/k norms (HF Olmo2Config)"
     hf_model_types: ClassVar[dict[str, dict[str, Any]]] = {"olmo2": {}}
     reads_unlisted_hf_types = False

@@ -46,6 +46,14 @@ def require_extra() -> None:
         raise PlannerError(f"{INSTALL_HINT} ({exc})") from None
 
 
+def require_peft() -> None:
+    """LoRA / QLoRA specs trace a PEFT model: the measure extra has peft."""
+    try:
+        import peft  # noqa: F401
+    except ImportError as exc:
+        raise PlannerError(f"{INSTALL_HINT} ({exc})") from None
+
+
 # The trace runs every layer's forward under fake tensors: about 17 ms a
 # layer on a 2-core CPU after ~5 s of import and set-up (256 layers: 9 s,
 # 4,096 layers: over 60 s; issue 13 bounds a command at about 10 s). 256 is
@@ -62,6 +70,8 @@ def measure(case: MeasureCase, implementation: str = "hf-transformers") -> Compa
             " do not depend on the layer count)"
         )
     require_extra()
+    if case.finetuning is not None:
+        require_peft()
     from planner.measure.compare import compare
     from planner.measure.trace import trace
 

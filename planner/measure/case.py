@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from planner.architecture import Architecture
 from planner.errors import PlannerError
+from planner.spec.schema import FinetuningSection
 
 # Parameter dtype per training precision. fp8-mixed keeps bf16 weights and
 # runs its matmuls in FP8 through Transformer Engine, which a Hugging Face
@@ -17,7 +18,12 @@ WEIGHT_DTYPE = {
     "fp16-mixed": "float16",
     "fp8-mixed": "bfloat16",
     "bf16-autocast": "float32",  # fp32 weights, bf16 compute under torch.autocast
+    "bf16": "bfloat16",  # pure bf16
 }
+# LoRA / QLoRA: the frozen base's dtype when traced (4-bit and int8 bases are
+# traced as bf16: planner/measure/peftmodel.py says why).
+BASE_DTYPE = {"bf16": "bfloat16", "fp16": "float16", "nf4": "bfloat16", "fp4": "bfloat16",
+              "int8": "bfloat16"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -32,6 +38,19 @@ class MeasureCase:
     attention: str  # "flash" | "eager"
     dropout: float
     recompute: str  # "none" | "selective" | "full"
+    finetuning: FinetuningSection | None = None  # LoRA / QLoRA adapters (PEFT)
+
+    @property
+    def weight_dtype(self) -> str:
+        """dtype of the model's (base) parameters."""
+        if self.finetuning is not None:
+            return BASE_DTYPE[self.finetuning.base]
+        return WEIGHT_DTYPE[self.precision]
+
+    @property
+    def adapter_dtype(self) -> str:
+        """dtype of LoRA adapters: the precision's working weights."""
+        return WEIGHT_DTYPE[self.precision]
 
     @property
     def autocast(self) -> bool:
@@ -49,9 +68,11 @@ class MeasureCase:
             f" kv{a.num_key_value_heads}" if a.num_key_value_heads != a.num_attention_heads else ""
         )
         drop = f" drop{self.dropout:g}" if self.dropout else ""
+        ft = self.finetuning
+        lora = f" {ft.method}-r{ft.rank}" if ft is not None else ""
         return (
             f"{a.name}{gqa} b{self.micro_batch} s{self.seq} {self.precision}"
-            f" {self.attention} rc-{self.recompute}{drop}"
+            f" {self.attention} rc-{self.recompute}{drop}{lora}"
         )
 
 
@@ -85,6 +106,7 @@ def case_from_spec(spec: object) -> MeasureCase:
         attention=t.attention,
         dropout=t.dropout,
         recompute=t.recompute,
+        finetuning=t.finetuning,
     )
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from planner.estimate.activations import ActivationInputs, Activations, activations
+from planner.estimate.lora import lora_acts
 from planner.estimate.states import CONVENTIONS
 from planner.measure.case import MeasureCase, Trace
 
@@ -27,6 +28,7 @@ def analytic(case: MeasureCase, implementation: str, device: str = "cuda") -> Ac
         implementation=implementation,
         precision=case.precision,
         device=device,
+        lora=lora_acts(case.arch, case.finetuning),
     )
     return activations(x)
 
@@ -49,6 +51,14 @@ def differences(case: MeasureCase) -> list[str]:
         notes.append("LayerNorm mean/rstd: 16-bit on CPU, fp32 on CUDA")
     if case.recompute == "selective":
         notes.append("selective recompute has no Hugging Face equivalent: traced as none")
+    ft = case.finetuning
+    if ft is not None and ft.base in ("nf4", "fp4", "int8"):
+        notes.append(
+            f"the {ft.base} base is traced in bf16: bitsandbytes' kernels need CUDA; its"
+            " MatMul4Bit saves only the packed weight, as a frozen bf16 linear saves only its"
+            " weight, so the saved activations are the same (storage and dequantization are"
+            " derived, docs/assumptions.md)"
+        )
     if case.precision == "fp8-mixed":
         notes.append("fp8 is not traced: HF models do not use Transformer Engine; traced as bf16")
     return notes

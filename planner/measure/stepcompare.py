@@ -35,7 +35,7 @@ from planner.estimate.compute import training_flops
 from planner.estimate.memory import precise_memory
 from planner.estimate.params import count_parameters
 from planner.estimate.states import convention
-from planner.estimate.trainable import trainable_set
+from planner.estimate.trainable import training_set
 from planner.measure.case import MeasureCase
 from planner.spec.model import Spec
 
@@ -96,6 +96,12 @@ def check_step(spec: Spec, case: MeasureCase, layers: int) -> None:
             f"planner measure --step runs optimizer {', '.join(OPTIMIZERS)};"
             f" the spec has {t.optimizer!r}"
         )
+    if t.finetuning is not None:
+        raise PlannerError(
+            "planner measure --step does not run LoRA / QLoRA yet (the step's optimizer and"
+            " gradients are those of full training); use planner measure (without --step),"
+            " which traces the PEFT model's activations"
+        )
     if case.arch.is_moe:
         raise PlannerError(
             "planner measure --step does not run MoE models: their memory depends on the"
@@ -151,7 +157,7 @@ def predict(
         precision=case.precision,
         device=device,
     )
-    ts = trainable_set(t.trainable, conv, counts.tensors, counts.total)
+    ts = training_set(t, conv, counts.tensors, counts.total, arch)
     mem = precise_memory(x, ts, t.optimizer, spec.assumptions)
     seconds = None
     if gpu is not None and mfu is not None:

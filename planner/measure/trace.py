@@ -28,7 +28,7 @@ from torch import nn
 from torch._subclasses.fake_tensor import FakeTensorMode
 from torch.multiprocessing.reductions import StorageWeakRef
 
-from planner.measure.case import WEIGHT_DTYPE, MeasureCase, SavedRecord, Trace
+from planner.measure.case import MeasureCase, SavedRecord, Trace
 from planner.measure.hfmodel import build_model, enable_checkpointing, hf_config
 
 _NON_LAYER = {
@@ -174,11 +174,15 @@ def trace(case: MeasureCase, fake: bool = True, seed: int = 0) -> Trace:
 
 def _trace(case: MeasureCase, fake: bool, seed: int, start: float) -> Trace:
     torch.manual_seed(seed)
-    dtype = getattr(torch, WEIGHT_DTYPE[case.precision])
+    dtype = getattr(torch, case.weight_dtype)
     config = hf_config(case.arch, case.attention, case.dropout, case.seq)
     mode = FakeTensorMode() if fake else contextlib.nullcontext()
     with mode:
         model = build_model(case.arch, config, dtype)
+        if case.finetuning is not None:
+            from planner.measure.peftmodel import add_lora
+
+            add_lora(model, case.finetuning, getattr(torch, case.adapter_dtype))
         layers = decoder_layers(model)
         rec = _Recorder(model, layers, case.autocast)
         if case.traced_recompute == "full":

@@ -167,6 +167,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
     p["usable_host_memory_source"] = cl.host_memory_source
     e, lo, hi = (plan.times[k] for k in ("expected", "low", "high"))
     fz = feasibility(plan)
+    methods = [vars(r) for r in plan.methods] if plan.methods else None
     return {
         "spec": {"name": s.name, "title": s.title, "source": s.source},
         "units": {"memory": "bytes", "time": "seconds", "cost": "USD"},
@@ -189,6 +190,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "bill_of_materials": bill_of_materials(plan),
         "assumptions": s.assumptions.model_dump(),
         "findings": [f.to_dict() for f in plan.findings],
+        "finetuning_methods": methods,
         "alternatives": [_row(c) for c in plan.alternatives],
         "near_misses": [_row(c) for c in plan.search.near_misses],
         "search": {"evaluated": plan.search.evaluated, "feasible": len(plan.search.ranked)},

@@ -10,6 +10,7 @@ from planner.estimate.params import ParameterCounts, count_parameters
 from planner.estimate.states import convention
 from planner.plan.layout import RECOMPUTE_MODES
 from planner.plan.memory import PlanModel, gpu_memory, usable_memory_per_gpu
+from planner.plan.methods import compare_methods, is_finetuning
 from planner.plan.result import Plan
 from planner.plan.search import Candidate, min_gpus_to_fit, search
 from planner.plan.timing import run_range
@@ -27,9 +28,12 @@ def _nearest_miss(pm: PlanModel, misses: tuple[Candidate, ...]) -> Candidate:
     return c
 
 
-def make_plan(spec: Spec, counts: ParameterCounts | None = None) -> Plan:
+def make_plan(spec: Spec, counts: ParameterCounts | None = None, compare: bool = True) -> Plan:
     """Plan a training run (``counts``: the spec's parameter counts, when the
-    caller has them; planner.pipeline.evaluate passes its own)."""
+    caller has them; planner.pipeline.evaluate passes its own). For a
+    fine-tuning spec also plan full fine-tuning, LoRA and QLoRA
+    (planner/plan/methods.py); ``compare=False`` plans one such variant
+    alone, without comparisons or rules."""
     from planner.plan.rules import run_rules
 
     t = spec.training
@@ -40,7 +44,10 @@ def make_plan(spec: Spec, counts: ParameterCounts | None = None) -> Plan:
     counts = counts or count_parameters(spec.model)
     conv = convention(t.precision, t.gradient_precision)
     pm = PlanModel(spec, counts, conv)
-    flops = {r: training_flops(spec.model, counts, t.sequence_length, r) for r in RECOMPUTE_MODES}
+    flops = {
+        r: training_flops(spec.model, counts, t.sequence_length, r, pm.trainable)
+        for r in RECOMPUTE_MODES
+    }
     usable = {c.gpu.key: usable_memory_per_gpu(spec, c.gpu.memory_bytes) for c in spec.clusters}
     result = search(pm, flops, usable)
     best = result.ranked[0] if result.ranked else _nearest_miss(pm, result.near_misses)
@@ -50,4 +57,8 @@ def make_plan(spec: Spec, counts: ParameterCounts | None = None) -> Plan:
     if not result.ranked:
         min_gpus = {c.gpu.key: min_gpus_to_fit(pm, c, usable[c.gpu.key]) for c in spec.clusters}
     plan = Plan(spec, counts, pm, flops, best, best.memory, times, result, min_gpus)
+    if not compare:
+        return plan
+    if is_finetuning(spec):
+        plan = replace(plan, methods=compare_methods(spec, plan))
     return replace(plan, findings=run_rules(plan))

@@ -51,10 +51,14 @@ from functools import cached_property
 
 from planner.catalog import gib_to_bytes
 from planner.estimate.activations import Saved, activations
-from planner.estimate.memory import activation_inputs, loss_gradient_bytes
+from planner.estimate.memory import (
+    activation_inputs,
+    dequantized_weight_bytes,
+    loss_gradient_bytes,
+)
 from planner.estimate.params import ParameterCounts
 from planner.estimate.states import ModelStates, PrecisionConvention
-from planner.estimate.trainable import StageSplit, model_states, trainable_set
+from planner.estimate.trainable import StageSplit, model_states, training_set
 from planner.plan.layout import Layout
 from planner.plan.offload import ceil_div, offloaded, zero_sharded
 from planner.spec.model import Spec
@@ -97,16 +101,19 @@ class PlanModel:
             conv,
             t,
         )
-        self.trainable = trainable_set(t.trainable, conv, counts.tensors, counts.total)
+        self.trainable = training_set(t, conv, counts.tensors, counts.total, spec.model)
         self.states = model_states(self.trainable, t.optimizer)
         L = self.arch.num_layers
         self.expert_per_layer = sum(x.numel for x in counts.tensors if x.expert) // L
         self.word_embedding = self.arch.vocab_size * self.arch.hidden_size
-        self.split = StageSplit(
+        base = StageSplit(
             counts.embedding, counts.per_layer, self.expert_per_layer, counts.final_norm,
             counts.lm_head, self.word_embedding if self.arch.tie_word_embeddings else 0,
         )  # fmt: skip
+        # LoRA adapters sit in the layers, trainable copies where their module is.
+        self.split = self.trainable.with_additions(base, L)
         self.trainable_split = self.trainable.split(self.split, L, self.arch.tie_word_embeddings)
+        self.dequantized = dequantized_weight_bytes(self.trainable)  # QLoRA, else 0
         self._acts: dict[tuple[int, str], ActBytes] = {}
         # gpu_memory's results by (layout, usable): the memory model runs once
         # per evaluated layout, however many rules, sweeps and outputs ask.
@@ -127,6 +134,16 @@ class PlanModel:
                 logits=sbv * x.act_bytes, loss_grad=loss_gradient_bytes(sbv, x.act_bytes),
             )  # fmt: skip
         return self._acts[key]
+
+    @cached_property
+    def weight_bytes_per_param(self) -> float:
+        """Bytes per parameter of the stored weights: the precision's, or
+        under LoRA / QLoRA the average over the frozen base at its storage
+        and the adapters (what ZeRO-3 gathers and parameter offload moves)."""
+        ts = self.trainable
+        if ts.adapters is None:
+            return self.conv.weight_bytes
+        return ts.weight_storage_bytes() / ts.total
 
     @cached_property
     def layer_params(self) -> int:
@@ -236,12 +253,13 @@ def _stage_activations(ab: ActBytes, lay: Layout, layers: int, first: bool, last
     return round(acts)
 
 
-def _temporary(ab: ActBytes, lay: Layout, last: bool) -> int:
+def _temporary(ab: ActBytes, lay: Layout, last: bool, dequantized: int = 0) -> int:
     """Transient buffers at the peak, as planner/estimate/memory.py defines
-    them: under full recompute one layer's rematerialised activations; on
-    the last stage also the 16-bit logits plus the larger of the fp32 logit
-    gradient and that working set (vocab-parallel: divided by t)."""
-    work = _div(ab.work_tp, ab.work_sp, lay)
+    them: under full recompute one layer's rematerialised activations, and
+    under QLoRA one dequantized base weight (divided by t); on the last
+    stage also the 16-bit logits plus the larger of the fp32 logit gradient
+    and that working set (vocab-parallel: divided by t)."""
+    work = _div(ab.work_tp, ab.work_sp, lay) + dequantized / lay.t
     if not last:
         return round(work)
     shard = lay.t * lay.c
@@ -268,7 +286,7 @@ def _communication(pm: PlanModel, lay: Layout) -> int:
         layer = max(pm.layer_params, pm.counts.embedding) / lay.t
         ts = pm.trainable_split  # gradients of the trainable part only
         grads = max(ts.per_layer, ts.embedding) / lay.t
-        wb, gb = pm.conv.weight_bytes, pm.conv.grad_bytes
+        wb, gb = pm.weight_bytes_per_param, pm.conv.grad_bytes
         out += layer * (2 * wb + gb) if grads == layer else layer * 2 * wb + grads * gb
     elif lay.d > 1 or lay.offload != "none":
         out += 2 * a.ddp_bucket_mib * MiB
@@ -283,7 +301,7 @@ def stage_memory(pm: PlanModel, lay: Layout, usable: int, first: bool, last: boo
     ab = pm.act_bytes(lay.micro_batch_size, lay.recompute)
     layers = ceil_div(pm.arch.num_layers, lay.p)
     acts = _stage_activations(ab, lay, layers, first, last)
-    temp = _temporary(ab, lay, last)
+    temp = _temporary(ab, lay, last, pm.dequantized)
     comm = _communication(pm, lay)
     allocated = st.total + acts + temp + comm
     frag = round(allocated * pm.spec.assumptions.allocator_fragmentation)

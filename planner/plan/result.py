@@ -9,6 +9,7 @@ from planner.estimate.params import ParameterCounts
 from planner.findings import Finding
 from planner.plan.layout import Layout
 from planner.plan.memory import GpuMemory, PlanModel
+from planner.plan.methods import MethodRow
 from planner.plan.offload import HostMemory, host_memory
 from planner.plan.search import Candidate, SearchResult, distinct, layout_key
 from planner.plan.timing import RunTime
@@ -27,6 +28,8 @@ class Plan:
     search: SearchResult
     min_gpus: dict[str, Layout | None]  # GPU key -> smallest fitting layout (when none fits)
     findings: tuple[Finding, ...] = ()
+    # Fine-tuning specs: full vs LoRA vs QLoRA, each planned (planner/plan/methods.py).
+    methods: tuple[MethodRow, ...] = ()
 
     @property
     def host(self) -> HostMemory:

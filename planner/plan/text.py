@@ -38,8 +38,10 @@ def render_plan(plan: Plan, unit: str = "GiB") -> str:
         f"  memory per GPU ({m.stage} stage): {fmt_bytes(m.total, unit)} of usable"
         f" {fmt_bytes(m.usable, unit)} -> {verdict} (margin {fmt_bytes(m.margin, unit)})",
     ]
+    ad = plan.model.trainable.adapters
+    weights = f"weights ({ad.base} base + adapters)" if ad is not None else "weights (16-bit)"
     for name, val in (
-        ("weights (16-bit)", m.weights),
+        (weights, m.weights),
         ("master weights (fp32)", m.master_weights),
         ("gradients", m.gradients),
         ("optimizer states", m.optimizer_states),

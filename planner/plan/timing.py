@@ -7,6 +7,12 @@ step = compute + bubble + tensor-parallel + pipeline + exposed data-parallel
   plus what recomputation repeats) / (GPUs x dense peak x MFU). MFU is the
   steady-state share of peak the kernels sustain (the cluster's or the GPU
   catalog's low/expected/high, an assumption).
+  Under QLoRA (and int8 bases) compute also holds the dequantization
+  kernels: each pass over the layers (forward, backward, and the
+  recomputed forward under full recompute) reads every quantized weight
+  and writes its 16-bit copy (bitsandbytes dequantize + F.linear for
+  training-sized inputs; docs/assumptions.md), at
+  ``DEQUANT_BANDWIDTH_SHARE`` of the GPU's HBM bandwidth, per micro-batch.
 * bubble = compute x (p-1)/(v*m): the 1F1B bubble fraction of the whole
   step is (p-1)/(m+p-1), interleaved (p-1)/(v*m+p-1) (Narayanan et al.
   2021, s2.2.1-2.2.2).
@@ -56,6 +62,22 @@ from planner.plan.memory import PlanModel, ceil_div
 from planner.spec.model import ClusterChoice, Spec
 from planner.units import SECONDS_PER_DAY, SECONDS_PER_HOUR
 
+# ASSUMPTION: an elementwise dequantize kernel streams at 70% of peak HBM
+# bandwidth (the figure planner assumes for decode steps,
+# assumptions.decode_bandwidth_efficiency's default); not measured.
+DEQUANT_BANDWIDTH_SHARE = 0.7
+
+
+def dequantize_seconds(pm: PlanModel, cl: ClusterChoice, lay: Layout) -> float:
+    """Dequantization time per step on one GPU (module docstring)."""
+    per_pass = pm.trainable.dequantize_pass_bytes()
+    if not per_pass:
+        return 0.0
+    passes = 3 if lay.recompute == "full" else 2
+    share = ceil_div(pm.arch.num_layers, lay.p) / pm.arch.num_layers / lay.t
+    bandwidth = cl.gpu.memory_bandwidth_gb_s * 1e9 * DEQUANT_BANDWIDTH_SHARE
+    return max(lay.num_microbatches, 1) * passes * per_pass * share / bandwidth
+
 
 @dataclass(frozen=True)
 class StepTime:
@@ -103,7 +125,7 @@ def step_time(pm: PlanModel, cl: ClusterChoice, lay: Layout, flops: Flops, mfu: 
         flops.hardware_per_token
         * tokens
         / (lay.gpus * cl.gpu.compute_peak(conv.compute_dtype) * mfu)
-    )
+    ) + dequantize_seconds(pm, cl, lay)
     bubble = compute * (lay.p - 1) / (lay.v * m)
     bw_tp, bw_pp, bw_dp, bw_z = _bandwidths(cl, lay, a.bandwidth_efficiency)
     act = lay.micro_batch_size * (s / lay.c) * arch.hidden_size * conv.activation_bytes
@@ -114,7 +136,7 @@ def step_time(pm: PlanModel, cl: ClusterChoice, lay: Layout, flops: Flops, mfu: 
     params, trainable = max(pm.stage_params(lay)), max(pm.stage_trainable(lay))
     # Only the trainable set has gradients to reduce and updated weights to
     # gather (ZeRO 1-2); ZeRO-3 gathers every weight for the forward pass.
-    grads, weights = trainable * conv.grad_bytes, params * conv.weight_bytes
+    grads, weights = trainable * conv.grad_bytes, params * pm.weight_bytes_per_param
     updated = trainable * conv.weight_bytes
     backward_one = compute * 2 / 3 / m
     dp = z3 = 0.0
@@ -146,7 +168,7 @@ def _offload(
     out = shard * (conv.grad_bytes + conv.weight_bytes) / pcie
     out += shard / a.cpu_adam_params_per_second
     if lay.offload == "optimizer+params":
-        out += 2 * m * (params / lay.z) * conv.weight_bytes / pcie
+        out += 2 * m * (params / lay.z) * pm.weight_bytes_per_param / pcie
     return out
 
 

@@ -76,11 +76,13 @@ def budget_table(plan: dict[str, Any], spec: Spec) -> tuple[Table, list[str]]:
             f" {fmt_pct(spec.assumptions.goodput_low, 0)} at the high end)."
         )
     else:
-        notes.append(f"{NO_PRICE}: no price is known for this GPU (`cluster.price_per_gpu_hour`).")
+        notes.append(
+            f"{NO_PRICE}: no price is known for this GPU (set cluster.price_per_gpu_hour)."
+        )
     if c.price_is_indicative and c.price_per_gpu_hour is not None:
         notes.append(
             "The unit price is the catalog's indicative figure, not a quote; set"
-            " `cluster.price_per_gpu_hour` to your negotiated rate."
+            " cluster.price_per_gpu_hour to your negotiated rate."
         )
     return Table(("item", "value", "note"), tuple(rows), ("l", "r", "l")), notes
 

@@ -14,7 +14,7 @@ from planner.spec.model import Spec
 from planner.units import GB, fmt_bytes, fmt_count, fmt_int
 
 SEED_CASE = {"micro_batch": 32, "seq": 2048, "hidden": 4096, "layers": 32}
-ADAM = ("adam", "adamw")
+ADAM = ("adam", "adamw", "paged-adamw")
 
 
 def comparison_table(e: dict[str, Any]) -> Table:

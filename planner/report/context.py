@@ -62,11 +62,23 @@ def _model_line(e: dict[str, Any]) -> str:
 def _workload_line(spec: Spec) -> str:
     if spec.training is not None:
         t = spec.training
-        return (
+        line = (
             f"Workload: training on {fmt_count(t.tokens)} tokens, sequence length"
             f" {fmt_int(t.sequence_length)}, global batch {fmt_int(spec.global_batch_size)}"
             f" sequences, {t.precision}, {t.optimizer}"
         )
+        ft = t.finetuning
+        if ft is not None:
+            targets = ft.target_modules
+            names = targets if isinstance(targets, str) else ", ".join(targets)
+            dq = " with double quantization" if ft.double_quant else ""
+            line += (
+                f"; {'QLoRA' if ft.method == 'qlora' else 'LoRA'} rank {ft.rank} on"
+                f" {names}, frozen base in {ft.base}{dq}"
+            )
+        elif t.freeze_layers:
+            line += f"; first {fmt_int(t.freeze_layers)} blocks frozen"
+        return line
     w = spec.inference
     assert w is not None
     if w.traffic is not None:

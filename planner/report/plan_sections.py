@@ -13,6 +13,7 @@ from typing import Any
 from planner.plan.search import NO_PRICE
 from planner.plan.sweeps import Sweeps
 from planner.report import budget as bud
+from planner.report.finetuning import finetuning_table
 from planner.report.procurement import rent_vs_buy
 from planner.report.records import Sections, Table, gib
 from planner.spec.model import Spec
@@ -236,6 +237,7 @@ def fill_plan_sections(x: Sections, plan: dict[str, Any], spec: Spec, sw: Sweeps
     ) if plan["findings"] else None  # fmt: skip
     x.alternatives = _candidates(plan["alternatives"], spec, miss=False)
     x.near_misses = _candidates(plan["near_misses"], spec, miss=True)
+    x.finetuning, x.finetuning_notes = finetuning_table(plan)
     x.time_cost = bud.time_table(plan)
     br = plan["time"]["step_breakdown_seconds"]
     parts = ", ".join(f"{k.replace('_', ' ')} {v:,.2f} s" for k, v in br.items() if v)

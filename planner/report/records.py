@@ -77,6 +77,8 @@ class Sections:
     time_cost: Table | None = None
     sensitivity: Table | None = None
     time_notes: list[str] = field(default_factory=list)
+    finetuning: Table | None = None  # full vs LoRA vs QLoRA (planner/report/finetuning.py)
+    finetuning_notes: list[str] = field(default_factory=list)
 
 
 def gib(n: float) -> str:

@@ -5,6 +5,10 @@
 * Every candidate GPU has usable memory (device memory minus
   ``assumptions.cuda_context_gib`` is > 0) and a dense TFLOP/s figure for
   the workload's compute format (or fp16 / fp32, its fallbacks).
+* Fine-tuning fits the model: ``freeze_layers`` at most its layers; LoRA
+  targets and ``trainable_extra`` name modules it has (PEFT raises on a
+  target it does not find), for a family whose module names are checked,
+  a model with a shape (not only a count) and no routed experts.
 * A fixed layout (``parallelism:``) that the model allows: tensor parallel
   divides the query and key/value heads, pipeline stages x virtual stages
   <= layers, context parallel divides the sequence length, expert parallel
@@ -28,8 +32,69 @@ def spec_problems(spec: Spec, raw: SpecFile) -> list[Problem]:
     out: list[Problem] = []
     _model(spec, raw, out)
     _gpus(spec, raw, out)
+    _finetuning(spec, out)
     _layout(spec, out)
     return out
+
+
+def finetuning_problems(spec: Spec) -> list[Problem]:
+    """The fine-tuning checks alone (planner/plan/methods.py asks them of
+    the LoRA / QLoRA variants it plans)."""
+    out: list[Problem] = []
+    _finetuning(spec, out)
+    return out
+
+
+def _finetuning(spec: Spec, out: list[Problem]) -> None:
+    from planner.estimate.lora import module_names
+
+    t, a = spec.training, spec.model
+    if t is None:
+        return
+    if t.freeze_layers > a.num_layers:
+        out.append(
+            Problem(
+                "training.freeze_layers",
+                f"must be at most the model's layers ({a.num_layers}); got {t.freeze_layers}",
+            )
+        )
+    ft = t.finetuning
+    if ft is None:
+        return
+    why = ""
+    if a.by_count_only:
+        why = "LoRA needs the model's layer shapes, not only its parameter count"
+    elif a.is_moe:
+        why = "LoRA on models with routed experts is not modelled yet"
+    elif not a.family_impl.lora_profile or a.qk_norm:
+        why = (
+            f"LoRA is modelled for the llama block (without qk-norm) only; the {a.family!r}"
+            " family's adapter activations are not derived yet"
+        )
+    elif t.attention != "flash":
+        why = "LoRA's saved tensors are derived with attention: flash (SDPA) only"
+    if why:
+        out.append(Problem("training.finetuning", why))
+        return
+    names = module_names(a)
+    linears = [n for n in names if n not in ("embed_tokens", "lm_head")]
+    targets = [] if ft.target_modules == "all-linear" else ft.target_modules
+    for i, name in enumerate(targets):
+        if name not in linears:
+            out.append(
+                Problem(
+                    f"training.finetuning.target_modules[{i}]",
+                    f"no linear module {name!r} in this model (it has {', '.join(linears)})",
+                )
+            )
+    for i, name in enumerate(ft.trainable_extra):
+        if name not in names:
+            out.append(
+                Problem(
+                    f"training.finetuning.trainable_extra[{i}]",
+                    f"no module {name!r} in this model (it has {', '.join(names)})",
+                )
+            )
 
 
 def _model(spec: Spec, raw: SpecFile, out: list[Problem]) -> None:
