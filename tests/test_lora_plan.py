@@ -148,3 +148,27 @@ def test_qlora_70b_adapter_count_by_hand() -> None:
     per_layer = 2 * r * (h + h) + 2 * r * (h + kv) + 3 * r * (h + i)
     d = to_dict(estimate(load_spec(str(QLORA_70B))))
     assert d["model"]["trainable_parameters"] == 80 * per_layer == 828_375_040
+
+
+def test_checkpoint_saves_the_adapters_not_the_frozen_base() -> None:
+    """PEFT's save_pretrained writes the adapter state dict only
+    (peft/utils/save_and_load.py get_peft_model_state_dict), so a QLoRA
+    checkpoint is the adapters' weights and optimizer states. By hand for
+    specs/llama-3-70b-qlora.yaml (rank 64, all linear: 828,375,040 adapter
+    parameters, fp32 under bf16-autocast, AdamW two fp32 moments):
+    828,375,040 x (4 + 8) = 9,940,500,480 bytes, not the 49.5 GB that
+    counting the nf4 base would give."""
+    import os
+    from pathlib import Path
+
+    from planner.pipeline import evaluate
+    from planner.spec import load_spec
+
+    root = Path(__file__).resolve().parents[1]
+    old = os.getcwd()
+    os.chdir(root)
+    try:
+        plan = evaluate(load_spec("specs/llama-3-70b-qlora.yaml")).plan_json
+    finally:
+        os.chdir(old)
+    assert plan["bill_of_materials"]["checkpoint_bytes"] == 828_375_040 * 12

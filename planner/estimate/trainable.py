@@ -148,6 +148,17 @@ class TrainableSet:
             word_embedding=counts.word_embedding,
         )
 
+    def checkpoint_weight_bytes(self, weights: int) -> int:
+        """Weights a training checkpoint writes, of ``weights`` held: all of
+        them, except under LoRA / QLoRA, where only the trainable ones (the
+        adapters and trainable copies) are saved and the frozen base stays
+        the base model's files (PEFT ``save_pretrained`` writes the adapter
+        state dict only; peft/utils/save_and_load.py
+        ``get_peft_model_state_dict``)."""
+        if self.adapters is None:
+            return weights
+        return self.conv.weight_bytes * self.trainable
+
     def weight_storage_bytes(self) -> int:
         """Bytes of all weights: trainable ones at the working precision,
         the frozen LoRA / QLoRA base at ``base_precision`` (lora.py), other

@@ -97,10 +97,12 @@ def energy_dict(plan: Plan) -> dict[str, Any]:
 def bill_of_materials(plan: Plan) -> dict[str, Any]:
     """What to procure besides GPU time: nodes and their host RAM, and the
     storage for checkpoints (one = weights + fp32 master weights + optimizer
-    states of the whole model; gradients are not saved)."""
+    states of the whole model; gradients are not saved; under LoRA / QLoRA
+    only the trainable weights: trainable.py ``checkpoint_weight_bytes``)."""
     cl, lay, st = plan.cluster, plan.layout, plan.model.states
     nodes = lay.nodes(cl.gpus_per_node)
-    one = st.weights + st.master_weights + st.optimizer_states
+    saved = plan.model.trainable.checkpoint_weight_bytes(st.weights)
+    one = saved + st.master_weights + st.optimizer_states
     return {
         "gpus": lay.gpus,
         "nodes": nodes,

@@ -55,7 +55,8 @@ def material_rows(plan: dict[str, Any]) -> list[Row]:
          f" ({b['host_memory_source']})"),
         ("Checkpoint storage", gib_gb(b["checkpoint_storage_bytes"]),
          f"{b['checkpoints_kept']} full checkpoints x {gib_gb(b['checkpoint_bytes'])}"
-         " (weights + fp32 master weights + optimizer states)"),
+         " (weights + fp32 master weights + optimizer states; under LoRA / QLoRA the"
+         " adapters' weights only, not the frozen base)"),
     ]  # fmt: skip
     if e["kwh"] is not None:
         rows.append(

@@ -51,10 +51,14 @@ def checkpoint(result: Result) -> Section | None:
     mem = e.get("memory")
     if mem is None:
         return None
-    p = mem["precise"]
-    full = p["weights"] + p["master_weights"] + p["optimizer_states"]
+    p, fin = mem["precise"], mem.get("finetuning")
+    # LoRA / QLoRA: the frozen base is not rewritten; only the adapters are
+    # (PEFT save_pretrained; trainable.py checkpoint_weight_bytes).
+    saved = p["weights"] if fin is None else fin["adapter_weights"]
+    full = saved + p["master_weights"] + p["optimizer_states"]
+    label = "working weights" if fin is None else "adapter weights (the frozen base is not saved)"
     rows = (
-        ("working weights", gib_gb(p["weights"])),
+        (label, gib_gb(saved)),
         ("fp32 master weights", gib_gb(p["master_weights"])),
         ("optimizer states", gib_gb(p["optimizer_states"])),
         ("one full checkpoint", gib_gb(full)),
