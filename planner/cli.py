@@ -356,6 +356,8 @@ def presets(fmt: str) -> None:
                         "memory_bytes": g.memory_bytes,
                         "dense_tflops": g.dense_tflops,
                         "price_per_gpu_hour": g.price_per_gpu_hour,
+                        "price_date": g.price_date or None,
+                        "price_citation": g.price_citation or None,
                     }
                     for k, g in gpus.items()
                 },
@@ -374,7 +376,14 @@ def presets(fmt: str) -> None:
     click.echo("\nGPUs (memory as the device reports it; dense bf16 TFLOP/s):")
     for k, g in gpus.items():
         bf16 = g.dense_tflops.get("bf16") or g.dense_tflops.get("fp16")
-        price = f"USD {g.price_per_gpu_hour:.2f}/h (indicative)" if g.price_per_gpu_hour else ""
+        price = ""
+        if g.price_per_gpu_hour:
+            price = f"USD {g.price_per_gpu_hour:.2f}/h (indicative, {g.price_date})"
         click.echo(
             f"  {k:16} {g.name:30} {fmt_bytes(g.memory_bytes, 'GiB', 1):>10}  {bf16!s:>6}  {price}"
         )
+    cited = {g.price_citation for g in gpus.values() if g.price_per_gpu_hour and g.price_citation}
+    if cited:
+        click.echo("\nPrice sources (indicative on-demand prices; set cluster.price_per_gpu_hour):")
+        for c in sorted(cited):
+            click.echo(f"  {c}")
