@@ -153,3 +153,13 @@ def test_python_dash_m() -> None:
         cwd=ROOT,
     ).stdout
     assert "estimate" in out and "Usage" in out
+
+
+def test_version_matches_the_package_metadata() -> None:
+    """Reports print planner.__version__ (importlib.metadata costs ~30 ms a
+    report); it must be the installed package's version (pyproject.toml)."""
+    from importlib.metadata import version
+
+    import planner
+
+    assert planner.__version__ == version("planner")

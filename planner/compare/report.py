@@ -106,7 +106,7 @@ def _chart(c: Comparison, results: list[Result]) -> Chart:
 def build_compare_context(
     results: list[Result], c: Comparison, name: str | None = None, charts: bool = True
 ) -> CompareContext:
-    from importlib.metadata import version
+    from planner import __version__
 
     names = [o.name for o in c.options]
     common = default_name(names).removeprefix("compare").lstrip("-")
@@ -143,7 +143,7 @@ def build_compare_context(
     return CompareContext(
         name=name or default_name(names),
         title=title,
-        version=version("planner"),
+        version=__version__,
         paper=results[0].spec.report.paper,
         intro=intro,
         feasible=c.recommended is not None,

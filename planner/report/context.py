@@ -149,7 +149,7 @@ def build_context(
 ) -> ReportContext:
     """All the report's content. ``charts=False`` leaves the charts out
     (the benchmark times them separately)."""
-    from importlib.metadata import version
+    from planner import __version__
 
     spec, e, plan_dict, sw = result.spec, result.estimate_json, result.plan_json, result.sweeps
     if spec.training is not None:
@@ -165,7 +165,7 @@ def build_context(
         title=spec.title,
         source=spec.source,
         description=spec.description,
-        version=version("planner"),
+        version=__version__,
         paper=paper or spec.report.paper,
         generated=generated if spec.report.timestamp else None,
         kind="training" if spec.training is not None else "inference",
