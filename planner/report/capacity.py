@@ -9,7 +9,7 @@ from planner.report import charts
 from planner.report.budget import cluster_for, price_text
 from planner.report.records import Sections, Table
 from planner.spec.model import Spec
-from planner.units import fmt_pct, fmt_usd
+from planner.units import fmt_pct, fmt_usd, plural
 
 
 def _ms(x: float | None) -> str:
@@ -27,8 +27,9 @@ def capacity_texts(plan: dict[str, Any], spec: Spec) -> tuple[str, str]:
     c = cluster_for(spec, p["gpu"])
     head = (
         f"{p['replicas']} replica{'s' if p['replicas'] > 1 else ''} x {p['gpus_per_replica']}"
-        f" {c.gpu.name} = {p['gpus']} GPUs (tensor parallel {p['tensor_parallel']},"
-        f" {p['pipeline_parallel']} stage(s)); p99 TTFT {_ms(lat['ttft_ms'])}, p99 TPOT"
+        f" {c.gpu.name} = {plural(p['gpus'], 'GPU')} (tensor parallel {p['tensor_parallel']},"
+        f" {plural(p['pipeline_parallel'], 'pipeline stage')}); p99 TTFT {_ms(lat['ttft_ms'])},"
+        " p99 TPOT"
         f" {_ms(lat['tpot_ms'])}"
     )
     if not plan["feasible"]:

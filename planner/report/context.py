@@ -20,7 +20,7 @@ from planner.report.figures import make_charts
 from planner.report.records import Chart, Note, Sections, Table, gib
 from planner.report.sections import Section, build_sections
 from planner.spec.model import Spec
-from planner.units import fmt_count, fmt_int
+from planner.units import fmt_count, fmt_int, plural
 
 
 @dataclass(frozen=True)
@@ -88,8 +88,8 @@ def _workload_line(spec: Spec) -> str:
             f"Workload: inference at {'the most' if rps == 'max' else f'{rps:g}'} requests/s,"
             f" {fmt_int(w.prompt_mean)} prompt (p99 {fmt_int(w.prompt_p99)}) +"
             f" {fmt_int(w.generated_tokens)} generated tokens, SLO p99 TTFT"
-            f" {slo.ttft_ms if slo and slo.ttft_ms else '-'} ms, p99 TPOT"
-            f" {slo.tpot_ms if slo and slo.tpot_ms else '-'} ms, engine {w.engine},"
+            f" {f'{slo.ttft_ms:,g}' if slo and slo.ttft_ms else '-'} ms, p99 TPOT"
+            f" {f'{slo.tpot_ms:,g}' if slo and slo.tpot_ms else '-'} ms, engine {w.engine},"
             f" {w.weight_precision} weights, {w.kv_cache_precision} KV cache"
         )
     return (
@@ -121,7 +121,7 @@ def _inference_sections(e: dict[str, Any], plan: dict[str, Any], spec: Spec) -> 
         (f"weights ({i['weight_precision']})", gib(i["weights"])),
         (
             f"KV cache ({w.kv_cache_precision}, {fmt_int(i['cached_tokens_per_sequence'])}"
-            f" tokens x {w.batch_size} sequences)",
+            f" tokens x {plural(w.batch_size, 'sequence')})",
             gib(i["kv_cache"]),
         ),
         ("working activations (prefill of one layer)", gib(i["activations"])),

@@ -93,6 +93,8 @@ def deadline(plan: Plan) -> list[Finding]:
         f" ({fmt_beyond(t.days - limit, 0)} days, {fmt_pct(t.days / limit - 1)} over);"
         f" meeting it needs at least about {need} GPUs"
     )
+    if need > plan.cluster.max_gpus:
+        msg += f", more than cluster.max_gpus {plan.cluster.max_gpus}"
     evidence = (
         ev("days", t.days, "days"),
         ev("max_days", limit, "days"),
