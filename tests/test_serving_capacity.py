@@ -439,3 +439,25 @@ def test_rules_command_explains_capacity_rules() -> None:
     for rid in ("SRV-005", "SRV-006", "SRV-007", "SRV-008", "SRV-009"):
         r = CliRunner().invoke(main, ["rules", rid])
         assert r.exit_code == 0 and rid in r.output
+
+
+def test_summary_says_why_not_fewer_gpus(monkeypatch: pytest.MonkeyPatch) -> None:
+    """specs/llama-3-8b-serving-slo.yaml plans 2 H100s for 20 requests/s; one
+    H100 (t=1) is overloaded: at 20 requests/s it needs more running sequences
+    than its KV cache holds (437,888 tokens / 1,280 per sequence = 342). The
+    plan JSON and the summary carry that evidence."""
+    from pathlib import Path
+
+    from planner.pipeline import evaluate
+    from planner.report.capacity import capacity_texts
+    from planner.spec import load_spec
+
+    monkeypatch.chdir(Path(__file__).resolve().parents[1])
+    spec = load_spec("specs/llama-3-8b-serving-slo.yaml")
+    plan = evaluate(spec).plan_json
+    assert plan["plan"]["gpus"] == 2
+    why = plan["capacity"]["why_not_fewer_gpus"]
+    assert len(why) == 1 and why[0].startswith("1 x 1 GPU (t=1, p=1): overloaded")
+    assert "342 running sequences" in why[0]
+    head, _ = capacity_texts(plan, spec)
+    assert "Fewer GPUs miss the targets (1 x 1 GPU" in head

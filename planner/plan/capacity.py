@@ -23,7 +23,7 @@ cheapest per million output tokens.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from planner.estimate.params import ParameterCounts
 from planner.plan.queueing import LoadPoint, load_point
@@ -44,6 +44,7 @@ class Candidate:
     point: LoadPoint | None  # per replica at rate / replicas
     meets: bool
     misses: tuple[str, ...]  # why it fails (empty when it meets)
+    fewer: tuple[str, ...] = ()  # why one replica fewer fails (meeting, more than one replica)
 
     @property
     def gpus(self) -> int:
@@ -167,7 +168,10 @@ def _for_rate(spec: Spec, r: Replica, mc: int, rate: float, cap: int) -> Candida
             hi = mid
         else:
             lo = mid + 1
-    return at(lo, True)  # the budget rises with replicas: checked on the fewest that serve
+    best = at(lo, True)  # the budget rises with replicas: checked on the fewest that serve
+    if lo > 1 and best.meets:  # the evidence for not fewer: one replica less misses
+        best = replace(best, fewer=at(lo - 1).misses)
+    return best
 
 
 def _for_max(spec: Spec, r: Replica, mc: int, cap: int) -> Candidate:

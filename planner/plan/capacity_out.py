@@ -6,7 +6,7 @@ from typing import Any
 
 from planner.plan.capacity import HOURS_PER_MONTH, Candidate, CapacityPlan, order_key
 from planner.plan.queueing import LoadPoint
-from planner.units import fmt_bytes, fmt_usd
+from planner.units import fmt_bytes, fmt_usd, plural
 
 
 def _ms(x: float | None) -> float | None:
@@ -54,6 +54,7 @@ def candidate_dict(c: Candidate) -> dict[str, Any]:
         "requests_per_second": c.rate,
         "meets": c.meets,
         "misses": list(c.misses),
+        "fewer_replicas_misses": list(c.fewer),
         "latency": _point(c.point),
         "usd_per_hour": c.usd_per_hour,
         "usd_per_million_output_tokens": c.usd_per_million(w.generated_tokens),
@@ -134,6 +135,7 @@ def capacity_to_dict(p: CapacityPlan) -> dict[str, Any]:
             "block_size": e.block_size,
             "source": e.source,
         }
+    out["why_not_fewer_gpus"] = why_not_fewer(p, shown) if shown is not None else []
     out["candidates"] = [candidate_dict(c) for c in p.candidates]
     out["closest"] = [] if p.feasible else [candidate_dict(c) for c in p.closest]
     out["load_curve"] = [
@@ -141,6 +143,26 @@ def capacity_to_dict(p: CapacityPlan) -> dict[str, Any]:
         for pt in p.load_curve
     ]
     out["by_gpu"] = _by_gpu(p)
+    return out
+
+
+def why_not_fewer(p: CapacityPlan, shown: Candidate) -> list[str]:
+    """Why no configuration of the plan's GPU type with fewer GPUs serves
+    the traffic: for each replica shape, what the largest replica count
+    under the plan's GPU count misses (the search's own evidence: a shape
+    that does not fit, or one replica fewer than it needs)."""
+    out = []
+    key = shown.replica.cluster.gpu.key
+    for c in p.candidates:
+        r = c.replica
+        if r.cluster.gpu.key != key or r.gpus >= shown.gpus:
+            continue
+        shape = f"t={r.tp}, p={r.pp}"
+        if c.replicas == 0 or not c.meets:
+            out.append(f"{shape}: {'; '.join(c.misses)}")
+        elif c.fewer and (c.replicas - 1) * r.gpus < shown.gpus:
+            n = c.replicas - 1
+            out.append(f"{n} x {plural(r.gpus, 'GPU')} ({shape}): {'; '.join(c.fewer)}")
     return out
 
 

@@ -34,6 +34,10 @@ def capacity_texts(plan: dict[str, Any], spec: Spec) -> tuple[str, str]:
     )
     if not plan["feasible"]:
         head = "no configuration meets the targets; closest: " + head
+    elif plan["capacity"]["why_not_fewer_gpus"]:
+        # What sets the GPU count: the search's evidence that fewer GPUs miss.
+        head += ". Fewer GPUs miss the targets (" + "; ".join(
+            plan["capacity"]["why_not_fewer_gpus"]) + ")"  # fmt: skip
     if cost["usd_per_hour"] is None:
         return head, "No price known."
     money = (
