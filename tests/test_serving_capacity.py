@@ -461,3 +461,27 @@ def test_summary_says_why_not_fewer_gpus(monkeypatch: pytest.MonkeyPatch) -> Non
     assert "342 running sequences" in why[0]
     head, _ = capacity_texts(plan, spec)
     assert "Fewer GPUs miss the targets (1 x 1 GPU" in head
+
+
+def test_summary_memory_is_the_planned_peak_not_one_sequence(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The capacity summary's memory is the replica at the plan's p99 running
+    sequences, each at its longest: for llama-3-8b-serving-slo, KV bytes =
+    concurrency_p99 x (1,024 + 256) tokens x 131,072 bytes (2 x 32 layers x
+    8 KV heads x 128 x 2 bytes), not one sequence's 0.16 GiB."""
+    from pathlib import Path
+
+    from planner.pipeline import evaluate
+    from planner.report.serving import serving_summary
+    from planner.spec import load_spec
+
+    monkeypatch.chdir(Path(__file__).resolve().parents[1])
+    spec = load_spec("specs/llama-3-8b-serving-slo.yaml")
+    r = evaluate(spec)
+    plan, e = r.plan_json, r.estimate_json
+    assert e["inference"]["kv_cache_per_token"] == 2 * 32 * 8 * 128 * 2
+    kv = int(plan["latency"]["concurrency_p99"] * 1280 * 131_072)
+    s = serving_summary(e, plan, spec)
+    assert f"KV cache {kv / 2**30:,.2f} GiB" in s.memory_breakdown
+    assert "running sequences (p99) of up to 1,280 tokens" in s.memory_breakdown

@@ -82,11 +82,20 @@ def _capacity_summary(e: dict[str, Any], plan: dict[str, Any], spec: Spec) -> Se
     w = spec.inference
     assert w is not None
     budget = int(c.gpu.memory_bytes * w.gpu_memory_utilization)  # what the engine may use
+    # The KV cache at the plan's p99 running sequences, each at its longest
+    # (p99 prompt + generated tokens): what one replica holds at the peak it
+    # is planned for, not the single sequence of the inference estimate.
+    running = plan["latency"]["concurrency_p99"] if p else 0.0
+    tokens = w.prompt_p99 + w.generated_tokens
+    kv = int(running * tokens * i["kv_cache_per_token"])
+    total = i["weights"] + kv + i["activations"] + i["runtime_overhead"]
     return ServingSummary(
         kind="inference",
-        memory_total=gib(i["total"]),
-        memory_breakdown=f"weights {gib(i['weights'])}, KV cache per token"
-        f" {fmt_int(i['kv_cache_per_token'])} bytes",
+        memory_total=gib(total),
+        memory_breakdown=f"weights {gib(i['weights'])}; KV cache {gib(kv)} for"
+        f" {running:,.1f} running sequences (p99) of up to {fmt_int(tokens)} tokens at"
+        f" {fmt_int(i['kv_cache_per_token'])} bytes per token; activations and runtime"
+        f" {gib(i['activations'] + i['runtime_overhead'])}",
         gpu_name=c.gpu.name,
         usable=gib(budget),
         gpus_text=gpus,
