@@ -19,12 +19,21 @@ from planner.spec.loader import load_spec_text
 DOCS = Path(__file__).parents[1] / "docs"
 SPEC_MD = (DOCS / "spec.md").read_text(encoding="utf-8")
 
+# planner/spec/schema.py re-exports the classes of planner/spec/schema_*.py.
+SCHEMA_MODULES = {
+    schema.__name__,
+    "planner.spec.schema_types",
+    "planner.spec.schema_training",
+    "planner.spec.schema_inference",
+    "planner.spec.schema_cluster",
+    "planner.spec.schema_plan",
+}
 SECTIONS = [
     cls
     for cls in vars(schema).values()
     if inspect.isclass(cls)
     and issubclass(cls, BaseModel)
-    and cls.__module__ == schema.__name__
+    and cls.__module__ in SCHEMA_MODULES
     and cls is not schema.Strict
 ]
 
@@ -32,6 +41,8 @@ SECTIONS = [
 def test_sections_found() -> None:
     names = {c.__name__ for c in SECTIONS}
     assert {"SpecFile", "ModelSection", "TrainingSection", "ClusterSection"} <= names
+    # Exactly the classes of the JSON Schema (`planner schema`) are checked.
+    assert names == {"SpecFile", *schema.SpecFile.model_json_schema()["$defs"]}
 
 
 @pytest.mark.parametrize("section", SECTIONS, ids=lambda c: c.__name__)

@@ -21,8 +21,8 @@ from planner.errors import Problem
 # (Llama-3.1-405B: hidden 16,384, 126 layers, 128 heads, MLP 53,248;
 # Gemma: 256k vocabulary; DeepSeek-V3: 256 experts), so a typo such as
 # ``hidden_size: 1e30`` is refused at validation instead of producing a
-# report. The one table: planner/spec/schema.py builds the model fields'
-# pydantic bounds from it (they show in `planner schema`), config.json
+# report. The one table: planner/spec/schema_types.py builds the model
+# fields' pydantic bounds from it (they show in `planner schema`), config.json
 # values are checked against it (check_hf_values) and so are the values a
 # preset gives (planner/spec/crosscheck.py); docs/spec.md "Limits" lists it.
 MODEL_LIMITS: dict[str, tuple[int, int]] = {
