@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from planner.compare.chart import Point, cost_duration
@@ -194,27 +195,19 @@ def render_compare_html(ctx: CompareContext, markdown: str) -> str:
 
 
 def render_compare(ctx: CompareContext, formats: Sequence[str]) -> dict[str, bytes]:
-    """Relative path -> bytes for each requested format (charts beside the md)."""
-    from planner.report.render import render_pdf
-    from planner.report.writer import _interruptible  # Ctrl-C inside WeasyPrint
+    """Relative path -> bytes for each requested format (charts beside the md;
+    planner.report.writer.render_formats, as a spec's report)."""
+    from planner.report.writer import render_formats
 
     md = render_compare_markdown(ctx)
     files: dict[str, bytes] = {}
-    if "md" in formats:
-        files[f"{ctx.name}.md"] = md.encode("utf-8")
-        for ch in ctx.charts.values():
-            files[f"{ctx.chart_dir}/{ch.filename}"] = ch.svg.encode("utf-8")
-    if "html" in formats or "pdf" in formats:
-        html = render_compare_html(ctx, md)
-        if "html" in formats:
-            files[f"{ctx.name}.html"] = html.encode("utf-8")
-        if "pdf" in formats:
-            files[f"{ctx.name}.pdf"] = _interruptible(render_pdf, html)
     if "xlsx" in formats:
         from planner.report.xlsx import compare_workbook
 
         files[f"{ctx.name}.xlsx"] = compare_workbook(ctx.comparison, ctx.assumptions)
-    return files
+    charts = [(c.filename, c.svg) for c in ctx.charts.values()]
+    html = partial(render_compare_html, ctx, md)
+    return render_formats(ctx.name, ctx.chart_dir, charts, md, html, formats, files).files
 
 
 def write_compare_report(

@@ -36,7 +36,7 @@ def _svg(fig: Figure) -> str:
     return fig.svg()
 
 
-def usd_tick(value: float, _pos: object = None) -> str:
+def usd_tick(value: float) -> str:
     """A money axis tick: "USD 250k", "USD 1.5M" (never "1e6")."""
     a = abs(value)
     for div, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
@@ -143,11 +143,9 @@ def precision_strategies(rows: Sequence[tuple[str, Mapping[str, float]]]) -> str
     return _svg(fig)
 
 
-def inline(svg: str, prefix: str) -> str:
+def inline(svg: str) -> str:
     """An SVG document as an element for inlining in HTML: the XML prolog
-    dropped. The charts carry no ids, so several in one page never clash;
-    ``prefix`` is kept for callers that name the chart."""
-    del prefix
+    dropped (the charts carry no ids, so several in one page never clash)."""
     return svg[svg.index("<svg") :]
 
 

@@ -57,8 +57,8 @@ def _markdown_it(charts: dict[str, tuple[str, str]]) -> Any:
     def image(self: Any, tokens: Any, idx: int, options: Any, env: Any) -> str:
         src = tokens[idx].attrGet("src")
         if src in charts:
-            key, svg = charts[src]
-            return inline(svg, key)
+            _key, svg = charts[src]
+            return inline(svg)
         return self.renderToken(tokens, idx, options, env)
 
     def rule_anchors(state: Any) -> None:

@@ -65,9 +65,12 @@ class Axis:
     def ticks(self) -> list[float]:
         return nice_ticks(0.0, self.top * 1.02 if self.top > 0 else 1.0)
 
-    def text(self, v: float) -> str:
+    def labels(self) -> list[tuple[float, str]]:
+        """Each tick value with its text (the axis's format, else as many
+        decimals as the tick step needs)."""
         ticks = self.ticks()
-        return (self.fmt or plain_tick(ticks[1] - ticks[0]))(v)
+        fmt = self.fmt or plain_tick(ticks[1] - ticks[0])
+        return [(v, fmt(v)) for v in ticks]
 
 
 @dataclass
@@ -95,7 +98,6 @@ class Figure:
     log2: bool = False
     xtick_font: float = FONT
     x_zero: bool = False  # a numeric x axis that starts at 0
-    legend_below: bool = True
     _marks: list[Mark] = field(default_factory=list)
     legend: list[Entry] = field(default_factory=list)
     _xs: list[float] = field(default_factory=list)
@@ -212,12 +214,12 @@ class Figure:
 
     def svg(self) -> str:
         lines_per_tick = max((c.count("\n") + 1 for c in self.categories), default=1)
-        ytexts = [self.left.text(v) for v in self.left.ticks()]
+        ytexts = [t for _, t in self.left.labels()]
         left = 8 + (FONT + 6 if self.left.label else 0) + TICK + 3
         left += max(text_width(t) for t in ytexts)
         right = 14.0
         if self.right is not None:
-            rtexts = [self.right.text(v) for v in self.right.ticks()]
+            rtexts = [t for _, t in self.right.labels()]
             right = 8 + (FONT + 6) + TICK + 3 + max(text_width(t) for t in rtexts)
         ncols, col = self._legend_grid(WIDTH - 16)
         rows = math.ceil(len(self.legend) / ncols) if self.legend else 0
@@ -303,8 +305,8 @@ class Figure:
         sign = -1 if side == "left" else 1
         anchor = "end" if side == "left" else "start"
         out, widest = [], 0.0
-        for v in axis.ticks():
-            py, label = y(v), axis.text(v)
+        for v, label in axis.labels():
+            py = y(v)
             widest = max(widest, text_width(label))
             out.append(seg(edge, py, edge + sign * TICK, py, "#000000", "-", 0.8))
             out.append(text(edge + sign * (TICK + 2), py + FONT * 0.35, label, FONT, anchor))

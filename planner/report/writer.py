@@ -86,26 +86,54 @@ def render(
     printer) the PDF is queued there and left in ``Rendered.later``."""
     on_stage("rendering Markdown")
     md = render_markdown(ctx)
-    files: dict[str, bytes] = {}
+    files = {f"{ctx.name}.xlsx": _workbook(ctx)} if "xlsx" in formats else {}
+    charts = [(c.filename, c.svg) for c in ctx.charts.values()]
+    return render_formats(
+        ctx.name,
+        ctx.chart_dir,
+        charts,
+        md,
+        lambda: render_html(ctx, md),
+        formats,
+        files,
+        on_stage,
+        pdf,
+    )
+
+
+def render_formats(
+    name: str,
+    chart_dir: str,
+    charts: Sequence[tuple[str, str]],
+    md: str,
+    html_of: Callable[[], str],
+    formats: Sequence[str],
+    files: dict[str, bytes] | None = None,
+    on_stage: OnStage = _quiet,
+    pdf: Printer | None = None,
+) -> Rendered:
+    """Markdown (with its charts as (file name, SVG)), HTML and PDF of one
+    rendered document, added to ``files``: the one place a report or a
+    comparison becomes bytes. The HTML is made only when html or pdf is
+    asked for; the PDF goes to ``pdf`` (a worker) when given."""
+    out = dict(files or {})
     if "md" in formats:
-        files[f"{ctx.name}.md"] = md.encode("utf-8")
-        for c in ctx.charts.values():
-            files[f"{ctx.chart_dir}/{c.filename}"] = c.svg.encode("utf-8")
-    if "xlsx" in formats:
-        files[f"{ctx.name}.xlsx"] = _workbook(ctx)
+        out[f"{name}.md"] = md.encode("utf-8")
+        for filename, svg in charts:
+            out[f"{chart_dir}/{filename}"] = svg.encode("utf-8")
     later: dict[str, Callable[[], bytes]] = {}
     if "html" in formats or "pdf" in formats:
         on_stage("rendering HTML")
-        html = render_html(ctx, md)
+        html = html_of()
         if "html" in formats:
-            files[f"{ctx.name}.html"] = html.encode("utf-8")
+            out[f"{name}.html"] = html.encode("utf-8")
         if "pdf" in formats and pdf is not None:
             on_stage("queueing the PDF (WeasyPrint)")
-            later[f"{ctx.name}.pdf"] = pdf.submit(html)
+            later[f"{name}.pdf"] = pdf.submit(html)
         elif "pdf" in formats:
             on_stage("printing the PDF (WeasyPrint)")
-            files[f"{ctx.name}.pdf"] = _interruptible(pdf_module.render_pdf, html)
-    return Rendered(ctx.name, files, later)
+            out[f"{name}.pdf"] = _interruptible(pdf_module.render_pdf, html)
+    return Rendered(name, out, later)
 
 
 def _workbook(ctx: ReportContext) -> bytes:
